@@ -1,0 +1,3 @@
+module fullstack.invalid/runc-capfilter
+
+go 1.22
