@@ -53,10 +53,14 @@ path-include /usr/share/doc/*/copyright
 path-exclude /usr/share/man/*
 path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/lintian/*
 EOF
 echo 'APT::Install-Recommends "false";' >"$root/etc/apt/apt.conf.d/90slim"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
-  "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
+  "$root"/usr/share/doc/* "$root"/usr/share/man/*
+find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
 
 tar -C "$root" --numeric-owner -c . |
   docker import --change 'CMD ["bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

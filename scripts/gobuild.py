@@ -12,7 +12,9 @@ which a module zip leaves out) to their published versions.
     gobuild.py --module k8s.io/kubernetes --version v1.37.2 --local-version v0.37.2 \
         --ldflags "-X ..." --out DIR k8s.io/kubernetes/cmd/kubelet ...
 
-Binaries land in DIR named after the last element of each package path.
+Binaries land in DIR named after the last element of each package path, or
+as NAME when a package is given as NAME=PACKAGE (etcd's main package is
+go.etcd.io/etcd/server/v3, whose last element is "v3").
 Standard library only: it runs before any virtualenv exists.
 """
 
@@ -89,8 +91,9 @@ def main() -> None:
         gomod = wrapper_gomod(args.module, args.version, args.local_version, work)
         (work / "go.mod").write_text(gomod)
         env = {"CGO_ENABLED": "1" if args.cgo else "0", "GOFLAGS": "-mod=mod"}
-        for pkg in args.packages:
-            name = pkg.rstrip("/").rsplit("/", 1)[-1]
+        for spec in args.packages:
+            name, _, pkg = spec.rpartition("=")
+            name = name or pkg.rstrip("/").rsplit("/", 1)[-1]
             print(f"gobuild: {pkg}@{args.version} -> {args.out / name}", file=sys.stderr)
             cmd = ["build", "-trimpath", "-ldflags", args.ldflags, "-o", str(args.out / name)]
             if args.tags:
