@@ -45,8 +45,13 @@ gobin() {
   shift 4
   local dir="$CACHE/bin/$name-$version"
   if [[ ! -x "$dir/$name" ]]; then
+    # Build beside the final folder and rename, so an interrupted or
+    # concurrent build never leaves a half-written binary in the cache.
+    local tmp
+    tmp=$(mktemp -d "$dir.XXXXXX")
     python3 "$here/../scripts/gobuild.py" --module "$module" --version "$version" \
-      --out "$dir.tmp" "$@" "$name=$pkg" && mv "$dir.tmp" "$dir"
+      --out "$tmp" "$@" "$name=$pkg"
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
   fi
   echo "$dir/$name"
 }

@@ -42,7 +42,7 @@ prepare_dirs() {
 if [[ "$(id -u)" == 0 ]]; then
   prepare_dirs
   chown postgres:postgres "$PGDATA" /var/run/postgresql
-  exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 prepare_dirs
 
@@ -75,6 +75,7 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
     [[ -e "$f" ]] || continue
     case $f in
       *.sh)
+        # shellcheck source=/dev/null
         if [[ -x "$f" ]]; then note "running $f"; "$f"; else note "sourcing $f"; . "$f"; fi ;;
       *.sql) note "running $f"; "${psql_init[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
       *.sql.gz) note "running $f"; gunzip -c "$f" | "${psql_init[@]}" --dbname "$POSTGRES_DB" ;;
