@@ -1,0 +1,30 @@
+# Entry points for people; everything real happens in nox sessions (noxfile.py).
+#   make up     a local kind cluster with the chart installed and reachable
+#   make test   the whole test suite: lint, render tests, cluster tests
+#   make down   delete the local cluster
+# Needs python3 (3.11+), Go and git; Docker is started (or installed from
+# Debian's packages, as root) when none answers.
+
+VENV := .venv
+NOX := $(VENV)/bin/nox
+# nox and uv, pinned like the rest in pyproject.toml; uv makes the session
+# virtualenvs quick to create.
+BOOTSTRAP := nox==2026.10.20 uv==0.13.9
+
+.PHONY: up test down lint unit e2e
+
+$(NOX):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BOOTSTRAP)
+
+up: $(NOX)
+	$(NOX) -s up
+
+test: $(NOX)
+	$(NOX) -s lint unit e2e
+
+down: $(NOX)
+	$(NOX) -s down
+
+lint unit e2e: $(NOX)
+	$(NOX) -s $@

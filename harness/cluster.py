@@ -1,0 +1,247 @@
+"""Create or reuse the local kind cluster, with images and an ingress controller.
+
+    python -m harness.cluster up      # cluster ready, images loaded, Traefik running
+    python -m harness.cluster down    # delete the cluster
+
+Images come from a registry when one answers and are built locally otherwise
+(airgap/build-images.sh); the demo app images are always built from the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from kubernetes import client, config
+
+from harness.config import (
+    APP_IMAGES,
+    MANIFESTS,
+    ROOT,
+    cluster_name,
+    http_port,
+    versions,
+)
+from harness.kube import wait_until
+from harness.run import run
+
+log = logging.getLogger("harness")
+
+NODE_PORT_HTTP = 30080  # Traefik's NodePort, see manifests/traefik.yaml
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running kind cluster the harness can use."""
+
+    name: str
+    kubeconfig: Path
+    http_port: int
+
+    def api_client(self) -> client.ApiClient:
+        """Return a kubernetes API client for this cluster."""
+        return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+
+def node_image() -> str:
+    return f"kindest/node:{versions()['KUBERNETES_VERSION']}"
+
+
+def chart_images() -> list[str]:
+    """Return the images the chart and the ingress controller run."""
+    pins = versions()
+    return [
+        *(image.ref for image in APP_IMAGES),
+        f"docker.io/library/postgres:{pins['POSTGRES_TAG']}",
+        f"docker.io/library/traefik:{pins['TRAEFIK_VERSION']}",
+    ]
+
+
+def ensure_images() -> None:
+    """Make every image exist in the local Docker engine."""
+    run(["bash", ROOT / "airgap" / "docker.sh"], timeout=300, stream=True)
+    run(["bash", ROOT / "airgap" / "base-image.sh"], timeout=600, stream=True)
+    run(["bash", ROOT / "airgap" / "build-images.sh", "all"], timeout=3600, stream=True)
+    for image in APP_IMAGES:
+        run(["docker", "build", "-q", "-t", image.ref, image.context], timeout=900)
+
+
+def is_stand_in(image: str) -> bool:
+    """Tell whether a local image was built by airgap/build-images.sh."""
+    result = run(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", image])
+    return "fullstack.recipe" in (json.loads(result.stdout) or {})
+
+
+def kind_config(name: str, port: int) -> str:
+    """Return the kind cluster configuration."""
+    cfg = {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "name": name,
+        "nodes": [
+            {
+                "role": "control-plane",
+                "image": node_image(),
+                "extraPortMappings": [
+                    {
+                        "containerPort": NODE_PORT_HTTP,
+                        "hostPort": port,
+                        "listenAddress": "127.0.0.1",
+                    }
+                ],
+            }
+        ],
+        # Kubelets from 1.35 refuse cgroup v1 hosts unless told otherwise; the
+        # setting is ignored on cgroup v2.
+        "kubeadmConfigPatches": ["kind: KubeletConfiguration\nfailCgroupV1: false\n"],
+    }
+    if is_stand_in(node_image()):
+        # The stand-in node has a static CNI configuration instead of kindnetd.
+        cfg["networking"] = {"disableDefaultCNI": True}
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def kubeconfig_path(name: str) -> Path:
+    return (
+        Path(tempfile.gettempdir()) / f"fullstack-kind-{name}-{os.getuid()}.kubeconfig"
+    )
+
+
+def cluster_exists(name: str) -> bool:
+    return name in run(["kind", "get", "clusters"]).stdout.split()
+
+
+def create_cluster(name: str, port: int) -> None:
+    """Create the kind cluster (kind waits for the control plane)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(kind_config(name, port))
+    try:
+        run(
+            ["kind", "create", "cluster", "--config", handle.name, "--wait", "5m"],
+            timeout=900,
+            stream=True,
+        )
+    finally:
+        Path(handle.name).unlink()
+
+
+def wait_for_nodes(api: client.ApiClient) -> None:
+    core = client.CoreV1Api(api)
+
+    def ready(nodes: list[client.V1Node]) -> bool:
+        return bool(nodes) and all(
+            any(
+                c.type == "Ready" and c.status == "True"
+                for c in n.status.conditions or []
+            )
+            for n in nodes
+        )
+
+    wait_until(
+        lambda: core.list_node().items,
+        ready,
+        what="cluster nodes",
+        timeout=300,
+        describe=lambda nodes: str(
+            [
+                (
+                    n.metadata.name,
+                    [(c.type, c.status) for c in n.status.conditions or []],
+                )
+                for n in nodes
+            ]
+        ),
+    )
+
+
+def install_ingress_controller(kubeconfig: Path, api: client.ApiClient) -> None:
+    """Apply the Traefik manifests and wait until it serves."""
+    manifest = (
+        (MANIFESTS / "traefik.yaml")
+        .read_text()
+        .replace("TRAEFIK_VERSION", versions()["TRAEFIK_VERSION"])
+    )
+    run(["kubectl", "--kubeconfig", kubeconfig, "apply", "-f", "-"], input=manifest)
+    apps = client.AppsV1Api(api)
+    wait_until(
+        lambda: apps.read_namespaced_deployment("traefik", "traefik"),
+        lambda d: (
+            (d.status.ready_replicas or 0) >= 1
+            and d.status.updated_replicas == d.spec.replicas
+        ),
+        what="deployment traefik/traefik",
+        timeout=300,
+        describe=lambda d: (
+            f"ready={d.status.ready_replicas} updated={d.status.updated_replicas}"
+        ),
+    )
+
+
+def wait_for_default_storage(api: client.ApiClient) -> None:
+    storage = client.StorageV1Api(api)
+    wait_until(
+        lambda: storage.list_storage_class().items,
+        lambda classes: any(
+            (c.metadata.annotations or {}).get(
+                "storageclass.kubernetes.io/is-default-class"
+            )
+            == "true"
+            for c in classes
+        ),
+        what="a default StorageClass",
+        timeout=120,
+        describe=lambda classes: str([c.metadata.name for c in classes]),
+    )
+
+
+def up(build: bool = True) -> Cluster:
+    """Create or reuse the cluster; load images; make sure Traefik runs."""
+    name, port = cluster_name(), http_port()
+    if build:
+        ensure_images()
+    if not cluster_exists(name):
+        create_cluster(name, port)
+    kubeconfig = kubeconfig_path(name)
+    kubeconfig.write_text(run(["kind", "get", "kubeconfig", "--name", name]).stdout)
+    kubeconfig.chmod(0o600)
+    cluster = Cluster(name, kubeconfig, port)
+    api = cluster.api_client()
+    wait_for_nodes(api)
+    run(["kind", "load", "docker-image", "--name", name, *chart_images()], timeout=900)
+    install_ingress_controller(kubeconfig, api)
+    wait_for_default_storage(api)
+    return cluster
+
+
+def down() -> None:
+    run(
+        ["kind", "delete", "cluster", "--name", cluster_name()],
+        timeout=300,
+        stream=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument(
+        "--no-build", action="store_true", help="use the images as they are"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.action == "up":
+        cluster = up(build=not args.no_build)
+        print(f"cluster {cluster.name} ready; kubeconfig: {cluster.kubeconfig}")
+    else:
+        down()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The main job: a local kind cluster with the chart installed and reachable.
+
+    python -m harness.up     # (nox -s up, make up)
+
+Creates or reuses the cluster (harness.cluster), installs or upgrades the
+release `fullstack` in the namespace `fullstack` with its Ingress on Traefik,
+waits until every workload is ready and prints how to reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import urllib.request
+
+import yaml
+
+from harness import cluster as harness_cluster
+from harness.config import CHART_DIR
+from harness.kube import wait_for_workloads, wait_until
+from harness.release import ingress_values
+from harness.run import run
+
+RELEASE = "fullstack"
+NAMESPACE = "fullstack"
+VALUES = ingress_values(host="")
+
+
+def http_status(url: str) -> int | str:
+    """Return the HTTP status of a GET, or the error text."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except OSError as exc:
+        return str(exc)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    cluster = harness_cluster.up()
+    kubeconfig = str(cluster.kubeconfig)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+        yaml.safe_dump(VALUES, values)
+        values.flush()
+        run(
+            [
+                "helm",
+                "upgrade",
+                "--install",
+                RELEASE,
+                CHART_DIR,
+                "--namespace",
+                NAMESPACE,
+                "--create-namespace",
+                "--values",
+                values.name,
+                "--kubeconfig",
+                kubeconfig,
+            ],
+            stream=True,
+        )
+    wait_for_workloads(cluster.api_client(), NAMESPACE)
+    url = f"http://localhost:{cluster.http_port}/"
+    wait_until(
+        lambda: http_status(url),
+        lambda status: status == 200,
+        what=f"GET {url}",
+        timeout=60,
+        interval=1,
+    )
+    print(f"""
+fullstack is running in the kind cluster "{cluster.name}".
+
+  Web app:     {url}
+  API:         {url}api/items
+  Kubeconfig:  export KUBECONFIG={kubeconfig}
+  Status:      helm status {RELEASE} -n {NAMESPACE}
+  Chart tests: helm test {RELEASE} -n {NAMESPACE}
+  Remove:      make down   (deletes the cluster)
+""")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Fixtures of the end-to-end tier: a kind cluster, its API, and chart releases.
+
+The cluster is created (or reused) once per session by harness.cluster.up(),
+which also builds and loads the images. pytest-helm-charts' `kube_config`
+fixture is pointed at that cluster, so its `namespace_factory` creates and
+deletes the test namespaces.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from harness import cluster as harness_cluster
+from harness.config import CHART_DIR
+from harness.kube import dump_namespace, wait_for_workloads
+from harness.release import Release, ReleaseFactory, ingress_values, merge
+
+# Pod Security "restricted" is enforced on every test namespace: a chart pod
+# that does not meet it is rejected by the API server.
+RESTRICTED = {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+
+
+@pytest.fixture(scope="session")
+def kind_cluster() -> harness_cluster.Cluster:
+    """The kind cluster, created or reused, with images loaded and Traefik running."""
+    return harness_cluster.up()
+
+
+@pytest.fixture(scope="session")
+def kube_config(kind_cluster: harness_cluster.Cluster) -> str:
+    """Kubeconfig path of the cluster (overrides pytest-helm-charts' option lookup)."""
+    return str(kind_cluster.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def kube_api(kind_cluster: harness_cluster.Cluster) -> Iterator[client.ApiClient]:
+    """An API client of the official kubernetes package for the cluster."""
+    api = kind_cluster.api_client()
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="module")
+def release_factory(
+    request: pytest.FixtureRequest,
+    kind_cluster: harness_cluster.Cluster,
+    kube_api: client.ApiClient,
+    namespace_factory: Callable[..., Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ReleaseFactory]:
+    """Install releases of the chart into fresh namespaces; uninstall them afterwards.
+
+    Values go through a file, never --set (which mangles commas and backslashes,
+    CASES.md C07). When a test of the module failed, the namespace is dumped.
+    """
+    releases: list[Release] = []
+
+    def install(values: dict[str, Any] | None = None, *, wait: bool = True) -> Release:
+        suffix = secrets.token_hex(3)
+        namespace = f"e2e-{suffix}"
+        namespace_factory(namespace, extra_metadata=RESTRICTED)
+        rel = Release(
+            name="fs",
+            namespace=namespace,
+            host=f"{namespace}.fullstack.test",
+            kubeconfig=str(kind_cluster.kubeconfig),
+        )
+        rel.values = merge(ingress_values(rel.host), values or {})
+        values_file = tmp_path_factory.mktemp("values") / "values.yaml"
+        values_file.write_text(yaml.safe_dump(rel.values))
+        releases.append(rel)
+        rel.helm(
+            "install", rel.name, CHART_DIR, "--values", values_file, "--timeout", "5m"
+        )
+        if wait:
+            wait_for_workloads(kube_api, namespace)
+        return rel
+
+    yield install
+
+    # On failure, the namespace's state goes to the terminal before teardown.
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for rel in releases:
+        if request.session.testsfailed and reporter:
+            reporter.write_line(dump_namespace(rel.namespace, rel.kubeconfig))
+        rel.helm("uninstall", rel.name, "--wait", "--timeout", "3m", check=False)
