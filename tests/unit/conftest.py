@@ -1,0 +1,143 @@
+"""Fixtures of the render tier: `helm template` runs, no cluster.
+
+The Helm binary is $HELM, else `helm` on PATH, else the pinned build from
+scripts/tools.sh. Set HELM to a Helm 3 binary to run the tier against Helm 3.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_apiserver import FakeApiServer
+from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer, find_tool
+
+
+def _helm_is_v3(helm: str) -> bool:
+    result = subprocess.run(
+        [helm, "version", "--short"],
+        check=True,
+        timeout=30,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.startswith("v3.")
+
+
+@pytest.fixture(scope="session")
+def helm_binary() -> str:
+    """Path of the Helm binary under test."""
+    helm = find_tool("helm", "HELM")
+    if helm is None:
+        pytest.fail(
+            "helm not found: set HELM, put helm on PATH or run scripts/tools.sh"
+        )
+    return helm
+
+
+@pytest.fixture(scope="session")
+def helm3_binary() -> str:
+    """Path of a Helm 3 binary (for the Helm 3 lint checks)."""
+    helm3 = find_tool("helm3", "HELM3")
+    if helm3 is None:
+        pytest.skip("helm3 not found: set HELM3 or build it with scripts/tools.sh")
+    return helm3
+
+
+@pytest.fixture(scope="session")
+def renderer(helm_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Renderer:
+    """The session's caching `helm template` runner.
+
+    Helm 3 builds without the Kubernetes version linked in default to 1.20 for
+    offline renders, below the chart's kubeVersion; they get an explicit one.
+    """
+    extra = ["--kube-version", "1.33.0"] if _helm_is_v3(helm_binary) else []
+    return Renderer(helm_binary, tmp_path_factory.mktemp("render"), extra)
+
+
+@pytest.fixture(scope="session")
+def render(renderer: Renderer) -> Callable[..., Manifests]:
+    """render(values=None, *, release, namespace, args, chart) -> Manifests."""
+    return renderer.render
+
+
+@pytest.fixture(scope="session")
+def render_error(renderer: Renderer) -> Callable[..., str]:
+    """render_error(values, ...) -> the failure message (asserts the render fails)."""
+    return renderer.error
+
+
+@pytest.fixture(scope="session")
+def default_manifests(render: Callable[..., Manifests]) -> Manifests:
+    """The chart rendered with its default values."""
+    return render()
+
+
+@pytest.fixture(scope="session")
+def fixed_manifests(render: Callable[..., Manifests]) -> Manifests:
+    """Default values with fixed passwords, so the whole render is deterministic."""
+    return render(FIXED_PASSWORDS)
+
+
+@pytest.fixture(scope="session")
+def _fake_api_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[FakeApiServer]:
+    server = FakeApiServer(tmp_path_factory.mktemp("fake-cluster"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def cluster(_fake_api_server: FakeApiServer) -> Iterator[FakeApiServer]:
+    """A fake API server, empty at the start of each test."""
+    _fake_api_server.clear()
+    yield _fake_api_server
+    _fake_api_server.clear()
+
+
+@pytest.fixture
+def render_live(
+    renderer: Renderer, cluster: FakeApiServer
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Render with lookup reaching the fake cluster (`--dry-run=server`).
+
+    Returns the completed process; renders are not cached because the
+    cluster's content changes between calls.
+    """
+
+    def run(values: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return renderer.run(
+            values,
+            args=["--dry-run=server", "--disable-openapi-validation"],
+            env={"KUBECONFIG": str(cluster.kubeconfig), "HELM_KUBECONTEXT": ""},
+            cache=False,
+            **kwargs,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def chart_copy_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], Path]:
+    """copy(version) -> a copy of the chart whose Chart.yaml has that version."""
+
+    def copy(version: str) -> Path:
+        target = tmp_path_factory.mktemp(f"chart-{version}") / "fullstack"
+        shutil.copytree(CHART_DIR, target)
+        chart_yaml = target / "Chart.yaml"
+        lines = chart_yaml.read_text().splitlines()
+        lines = [
+            f"version: {version}" if line.startswith("version:") else line
+            for line in lines
+        ]
+        chart_yaml.write_text("\n".join(lines) + "\n")
+        return target
+
+    return copy

@@ -1,0 +1,40 @@
+"""`helm lint --strict` passes with Helm 4 and Helm 3, for the defaults and
+every chart-testing scenario."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from helm_render import CHART_DIR
+
+SCENARIOS = [None, *sorted(p.name for p in (CHART_DIR / "ci").glob("*-values.yaml"))]
+
+
+def _lint(helm: str, scenario: str | None) -> subprocess.CompletedProcess[str]:
+    command = [helm, "lint", "--strict", str(CHART_DIR)]
+    if scenario:
+        command += ["--values", str(CHART_DIR / "ci" / scenario)]
+    return subprocess.run(
+        command, check=False, timeout=60, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s or "defaults")
+def test_lint_strict_helm4(helm_binary: str, scenario: str | None) -> None:
+    result = _lint(helm_binary, scenario)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+    assert "[WARNING]" not in result.stdout
+    assert "[ERROR]" not in result.stdout
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s or "defaults")
+def test_lint_strict_helm3(helm3_binary: str, scenario: str | None) -> None:
+    result = _lint(helm3_binary, scenario)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+    assert "[WARNING]" not in result.stdout
+    assert "[ERROR]" not in result.stdout
