@@ -8,7 +8,8 @@ pinned version, copies its versioned replace and exclude directives, and maps
 replaces that point into the module's own tree (staging or sibling modules,
 which a module zip leaves out) to their published versions.
 
-    gobuild.py --module helm.sh/helm/v4 --version v4.3.2 --out DIR helm.sh/helm/v4/cmd/helm
+    gobuild.py --module helm.sh/helm/v4 --version v4.3.2 --out DIR \
+        helm.sh/helm/v4/cmd/helm
     gobuild.py --module k8s.io/kubernetes --version v1.37.2 --local-version v0.37.2 \
         --ldflags "-X ..." --out DIR k8s.io/kubernetes/cmd/kubelet ...
 
@@ -45,7 +46,9 @@ def go(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return result.stdout
 
 
-def wrapper_gomod(module: str, version: str, local_version: str | None, work: Path) -> str:
+def wrapper_gomod(
+    module: str, version: str, local_version: str | None, work: Path
+) -> str:
     """Return the text of a go.mod that builds `module@version` with its replaces."""
     info = json.loads(go("mod", "download", "-json", f"{module}@{version}", cwd=work))
     spec = json.loads(go("mod", "edit", "-json", info["GoMod"], cwd=work))
@@ -65,7 +68,8 @@ def wrapper_gomod(module: str, version: str, local_version: str | None, work: Pa
             lines.append(f"replace {old} => {old} {local_version}")
         else:
             raise SystemExit(
-                f"gobuild: {module} replaces {old} with a local path; pass --local-version"
+                f"gobuild: {module} replaces {old} with a local path; "
+                "pass --local-version"
             )
     for exc in spec.get("Exclude") or []:
         lines.append(f"exclude {exc['Path']} {exc['Version']}")
@@ -76,7 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", required=True)
     parser.add_argument("--version", required=True)
-    parser.add_argument("--local-version", help="version for replaces into the module tree")
+    parser.add_argument(
+        "--local-version", help="version for replaces into the module tree"
+    )
     parser.add_argument("--ldflags", default="-s -w")
     parser.add_argument("--tags", default="")
     parser.add_argument("--cgo", action="store_true", help="build with CGO_ENABLED=1")
@@ -94,8 +100,17 @@ def main() -> None:
         for spec in args.packages:
             name, _, pkg = spec.rpartition("=")
             name = name or pkg.rstrip("/").rsplit("/", 1)[-1]
-            print(f"gobuild: {pkg}@{args.version} -> {args.out / name}", file=sys.stderr)
-            cmd = ["build", "-trimpath", "-ldflags", args.ldflags, "-o", str(args.out / name)]
+            print(
+                f"gobuild: {pkg}@{args.version} -> {args.out / name}", file=sys.stderr
+            )
+            cmd = [
+                "build",
+                "-trimpath",
+                "-ldflags",
+                args.ldflags,
+                "-o",
+                str(args.out / name),
+            ]
             if args.tags:
                 cmd += ["-tags", args.tags]
             go(*cmd, pkg, cwd=work, env=env)
