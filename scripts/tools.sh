@@ -32,6 +32,11 @@ tool_dir() { echo "$CACHE/tools/$1-$(tool_version "$1")"; }
 
 gobuild() { python3 "$here/gobuild.py" "$@"; }
 
+# module_dir MODULE VERSION: the module's source folder in the Go module cache.
+module_dir() {
+  go mod download -json "$1@$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'
+}
+
 build_tool() {
   local tool=$1 version dir
   version=$(tool_version "$tool")
@@ -46,9 +51,18 @@ build_tool() {
         helm.sh/helm/v4/cmd/helm
       ;;
     helm3)
+      # As Helm 3's Makefile does: stamp the Kubernetes version of its
+      # client-go, which offline renders (helm template) report as the
+      # cluster's; without it they claim 1.20 and fail kubeVersion checks.
+      local kminor pkg flags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+      kminor=$(sed -nE 's#^\s*k8s\.io/client-go v0\.([0-9]+)\..*#\1#p' \
+        "$(module_dir helm.sh/helm/v3 "$version")/go.mod")
+      [[ -n "$kminor" ]] || die "cannot read helm $version's client-go version"
+      for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+        flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kminor"
+      done
       gobuild --module helm.sh/helm/v3 --version "$version" --out "$dir" \
-        --ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" \
-        helm.sh/helm/v3/cmd/helm
+        --ldflags "$flags" helm.sh/helm/v3/cmd/helm
       mv "$dir/helm" "$dir/helm3"
       ;;
     kind)
@@ -69,8 +83,7 @@ build_tool() {
       # ct lint needs its Chart.yaml schema and yamllint config; they ship in
       # the module under etc/ and are passed with --chart-yaml-schema/--lint-conf.
       local src
-      src=$(go mod download -json "github.com/helm/chart-testing/v3@$version" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+      src=$(module_dir github.com/helm/chart-testing/v3 "$version")
       mkdir -p "$dir/etc"
       cp "$src/etc/chart_schema.yaml" "$src/etc/lintconf.yaml" "$dir/etc/"
       chmod -R u+w "$dir/etc"
