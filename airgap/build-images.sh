@@ -3,9 +3,12 @@
 # reachable, under the exact names the manifests ask for.
 #
 #   airgap/build-images.sh node       # kindest/node:<KUBERNETES_VERSION> stand-in
-#   airgap/build-images.sh postgres   # docker.io/library/postgres:<POSTGRES_TAG>
 #   airgap/build-images.sh traefik    # docker.io/library/traefik:<TRAEFIK_VERSION>
-#   airgap/build-images.sh all
+#   POSTGRES_IMAGE=docker.io/library/postgres:18.6 airgap/build-images.sh postgres
+#   POSTGRES_IMAGE=... airgap/build-images.sh all
+#
+# The PostgreSQL image is the chart's default (values.yaml), which the harness
+# passes in, so its tag is pinned in one place.
 #
 # An image is rebuilt only when its recipe changed: each carries a label with a
 # hash of its build inputs (Dockerfile folder, versions.env, these scripts).
@@ -36,7 +39,11 @@ docker_build() {
   local image=$1 context=$2
   shift 2
   log "docker build $image"
-  docker build -q --label "fullstack.recipe=${RECIPE}" -t "$image" "$@" "$context" >/dev/null
+  # Output only matters when the build fails (the newer client also warns on
+  # every build that the engine's classic builder is deprecated).
+  local out
+  out=$(docker build -q --label "fullstack.recipe=${RECIPE}" -t "$image" "$@" "$context" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "docker build of $image failed"; }
 }
 
 # gobin NAME MODULE VERSION PACKAGE [gobuild args...]: a cached Go binary path.
@@ -178,10 +185,13 @@ EOF
 }
 
 build_postgres() {
-  local image="docker.io/library/postgres:$POSTGRES_TAG"
+  local image=${POSTGRES_IMAGE:?set POSTGRES_IMAGE to the PostgreSQL image of the chart}
+  local tag=${image##*:}
   RECIPE=$(recipe_hash postgres)
   up_to_date "$image" "$RECIPE" && { log "$image: up to date"; return; }
-  docker_build "$image" "$here/images/postgres" --build-arg PG_MAJOR="${POSTGRES_TAG%%.*}"
+  docker_build "$image" "$here/images/postgres" --build-arg PG_MAJOR="${tag%%.*}"
+  # Debian's package may lag the tag's minor release; say what is inside.
+  log "$image: stand-in runs $(docker run --rm --entrypoint postgres "$image" --version)"
 }
 
 build_traefik() {

@@ -27,6 +27,7 @@ from harness.config import (
     ROOT,
     cluster_name,
     http_port,
+    postgres_image,
     versions,
 )
 from harness.kube import wait_until
@@ -56,11 +57,10 @@ def node_image() -> str:
 
 def chart_images() -> list[str]:
     """Return the images the chart and the ingress controller run."""
-    pins = versions()
     return [
         *(image.ref for image in APP_IMAGES),
-        f"docker.io/library/postgres:{pins['POSTGRES_TAG']}",
-        f"docker.io/library/traefik:{pins['TRAEFIK_VERSION']}",
+        postgres_image(),
+        f"docker.io/library/traefik:{versions()['TRAEFIK_VERSION']}",
     ]
 
 
@@ -68,7 +68,17 @@ def ensure_images() -> None:
     """Make every image exist in the local Docker engine."""
     run(["bash", ROOT / "airgap" / "docker.sh"], timeout=300, stream=True)
     run(["bash", ROOT / "airgap" / "base-image.sh"], timeout=600, stream=True)
-    run(["bash", ROOT / "airgap" / "build-images.sh", "all"], timeout=3600, stream=True)
+    run(
+        [
+            "env",
+            f"POSTGRES_IMAGE={postgres_image()}",
+            "bash",
+            ROOT / "airgap" / "build-images.sh",
+            "all",
+        ],
+        timeout=3600,
+        stream=True,
+    )
     for image in APP_IMAGES:
         run(["docker", "build", "-q", "-t", image.ref, image.context], timeout=900)
 

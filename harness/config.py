@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import yaml
 from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +45,15 @@ APP_IMAGES = (
 @cache
 def chart_app_version() -> str:
     """Return appVersion from Chart.yaml: the tag the demo images are built with."""
-    import yaml
-
     return str(yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["appVersion"])
+
+
+@cache
+def postgres_image() -> str:
+    """Return the chart's default PostgreSQL image (pinned in values.yaml)."""
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    image = values["postgresql"]["image"]
+    return f"{image['registry']}/{image['repository']}:{image['tag']}"
 
 
 def cluster_name() -> str:
