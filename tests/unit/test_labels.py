@@ -142,3 +142,27 @@ def test_chart_version_bump_alone_rolls_no_pod(render, chart_copy_factory) -> No
 
     assert _pod_templates(before) == _pod_templates(after)
     assert before.text != after.text
+
+
+def test_version_label_is_the_image_tag_or_the_app_version(render) -> None:
+    # Workloads carry their image's tag; the Ingress and HTTPRoute, which run
+    # no image, carry the chart's appVersion (not the test pods' image tag).
+    manifests = render(
+        merge(
+            FIXED_PASSWORDS,
+            {
+                "frontend": {"image": {"tag": "1.1.1"}},
+                "postgresql": {"image": {"tag": "18.9"}},
+                "httpRoute": {"enabled": True, "parentRefs": [{"name": "gw"}]},
+            },
+        )
+    )
+    version = "app.kubernetes.io/version"
+
+    frontend = manifests.get("Deployment", "rel-fullstack-frontend")
+    assert frontend["metadata"]["labels"][version] == "1.1.1"
+    database = manifests.get("StatefulSet", "rel-fullstack-postgresql")
+    assert database["metadata"]["labels"][version] == "18.9"
+    for kind in ("Ingress", "HTTPRoute"):
+        (route,) = manifests.of_kind(kind)
+        assert route["metadata"]["labels"][version] == "0.1.0", kind

@@ -168,7 +168,8 @@ Context: dict with "root" (root context) and "component" (string).
 
 {{/*
 fullstack.version: the app.kubernetes.io/version of a component: the tag of
-the image it runs.
+the image it runs; objects that run no image of their own (ingress, httproute)
+carry the chart's appVersion.
 Context: dict with "root" (root context) and "component" (string).
 */}}
 {{- define "fullstack.version" -}}
@@ -182,8 +183,10 @@ Context: dict with "root" (root context) and "component" (string).
   {{- $image = $root.Values.postgresql.image -}}
 {{- else if or (eq .component "backup") (eq .component "restore") -}}
   {{- $image = include "fullstack.backup.imageValues" $root | fromJson -}}
-{{- else -}}
+{{- else if eq .component "test" -}}
   {{- $image = include "fullstack.tests.imageValues" $root | fromJson -}}
+{{- else -}}
+  {{- $image = dict "tag" $root.Chart.AppVersion -}}
 {{- end -}}
 {{- include "fullstack.labelValue" (get $image "tag") -}}
 {{- end -}}
