@@ -299,3 +299,53 @@ class Renderer:
         result = self.run(values, **kwargs)
         assert result.returncode != 0, "the render succeeded but should have failed"
         return failure_message(result.stderr)
+
+
+# Value profiles shared by the snapshot and the schema tests. The ci/ scenarios
+# are what chart-testing installs; the two below cover what they leave out.
+CI_DIR = CHART_DIR / "ci"
+# Every optional object and feature off: no backup (CronJob, Job, claim), no
+# Ingress or HTTPRoute, no helm test pods, no ServiceAccounts, no
+# NetworkPolicies, and the database in an emptyDir without /dev/shm.
+MINIMAL_VALUES: dict[str, Any] = {
+    "frontend": {"serviceAccount": {"create": False}},
+    "backend": {"serviceAccount": {"create": False}},
+    "postgresql": {
+        "persistence": {"enabled": False},
+        "sharedMemory": {"enabled": False},
+    },
+    "backup": {"enabled": False},
+    "networkPolicy": {"enabled": False},
+    "ingress": {"enabled": False},
+    "httpRoute": {"enabled": False},
+    "tests": {"enabled": False},
+}
+# Routing through a Gateway API HTTPRoute instead of an Ingress.
+GATEWAY_API_VALUES: dict[str, Any] = {
+    "ingress": {"enabled": False},
+    "httpRoute": {
+        "enabled": True,
+        "parentRefs": [
+            {"name": "shared", "namespace": "gateway-system", "sectionName": "https"}
+        ],
+        "hostnames": ["shop.example.test"],
+    },
+}
+
+
+def ci_values(scenario: str) -> dict[str, Any]:
+    """The values of the chart-testing scenario ci/<scenario>-values.yaml."""
+    text = (CI_DIR / f"{scenario}-values.yaml").read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_Loader) or {}
+
+
+def value_profiles() -> dict[str, dict[str, Any]]:
+    """Named value profiles: every ci/ scenario (`default`, `production`,
+    `external-database`, ...) plus `minimal` and `gateway-api`."""
+    profiles = {
+        path.name.removesuffix("-values.yaml"): ci_values(
+            path.name.removesuffix("-values.yaml")
+        )
+        for path in sorted(CI_DIR.glob("*-values.yaml"))
+    }
+    return {**profiles, "minimal": MINIMAL_VALUES, "gateway-api": GATEWAY_API_VALUES}
