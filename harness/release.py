@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any, Protocol
 
+import yaml
+
+from harness.config import CHART_DIR
 from harness.run import run
+
+# Helm's prefix before a template's `fail` message, e.g.
+# "Error: UPGRADE FAILED: execution error at (fullstack/templates/NOTES.txt:2:4): ".
+_FAIL_PREFIX = re.compile(r"^Error: (?:[A-Z ]+FAILED: )?execution error at \([^)]*\): ")
+_ERROR_LINE = re.compile(r"^Error: ", re.MULTILINE)
 
 
 @dataclass
@@ -37,10 +49,62 @@ class Release:
             check=check,
         )
 
+    def upgrade(
+        self,
+        values: dict[str, Any],
+        *,
+        chart: Path = CHART_DIR,
+        check: bool = True,
+        timeout: str = "5m",
+    ) -> CompletedProcess[str]:
+        """`helm upgrade` with exactly these values (plus the Ingress host).
+
+        Values go through a file, never --set (CASES.md C07); --reset-values
+        makes the chart's defaults apply to everything not given. Helm waits
+        for hook Jobs (the restore Job) but not for workloads; call
+        harness.kube.wait_for_workloads for those. On success the values become
+        the release's `values`. With check=False a failed upgrade is returned,
+        not raised: see `failure_message`.
+        """
+        merged = merge(ingress_values(self.host), values)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+            yaml.safe_dump(merged, handle)
+            handle.flush()
+            result = self.helm(
+                "upgrade",
+                self.name,
+                chart,
+                "--values",
+                handle.name,
+                "--reset-values",
+                "--timeout",
+                timeout,
+                check=check,
+            )
+        if result.returncode == 0:
+            self.values = merged
+        return result
+
+    def status(self) -> dict[str, Any]:
+        """Return `helm status -o json` of the release (revision, state, notes)."""
+        return json.loads(self.helm("status", self.name, "-o", "json").stdout)
+
+    def selector(self, component: str | None = None) -> str:
+        """Label selector of the release's objects (of one component if given)."""
+        selector = f"app.kubernetes.io/instance={self.name}"
+        if component:
+            selector += f",app.kubernetes.io/component={component}"
+        return selector
+
 
 class ReleaseFactory(Protocol):
     def __call__(
-        self, values: dict[str, Any] | None = None, *, wait: bool = True
+        self,
+        values: dict[str, Any] | None = None,
+        *,
+        wait: bool = True,
+        chart: Path = CHART_DIR,
+        prepare: Callable[[str], None] | None = None,
     ) -> Release: ...
 
 
@@ -69,3 +133,28 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
             else value
         )
     return out
+
+
+def failure_message(output: str) -> str:
+    """The chart's own `fail` text from a failed helm command's stderr.
+
+    Helm's log lines before it and its "Error: UPGRADE FAILED: execution error
+    at (<template>): " prefix are removed; any other error is returned whole,
+    so a test comparing it with the chart's message shows what happened instead.
+    """
+    start = _ERROR_LINE.search(output)
+    text = output[start.start() if start else 0 :].strip()
+    text = text.split("\n\nUse --debug flag", 1)[0]
+    return _FAIL_PREFIX.sub("", text, count=1).strip()
+
+
+def notes_warnings(output: str) -> list[str]:
+    """The WARNINGS lines of the NOTES that helm install/upgrade printed."""
+    notes = output.split("\nNOTES:\n", 1)[-1]
+    if "\nWARNINGS\n" not in notes:
+        return []
+    return [
+        line.removeprefix("  - ")
+        for line in notes.split("\nWARNINGS\n", 1)[1].splitlines()
+        if line.startswith("  - ")
+    ]

@@ -1,15 +1,17 @@
 """Fixtures of the end-to-end tier: a kind cluster, its API, and chart releases.
 
 The cluster is created (or reused) once per session by harness.cluster.up(),
-which also builds and loads the images. pytest-helm-charts' `kube_config`
-fixture is pointed at that cluster, so its `namespace_factory` creates and
-deletes the test namespaces.
+which also builds and loads the images. Test namespaces enforce Pod Security
+"restricted"; each module's namespaces are deleted when the module ends
+without waiting (deleting a namespace with volumes takes about 15 seconds),
+and the session waits for all of them at its end.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from kubernetes import client
 
 from harness import cluster as harness_cluster
 from harness.config import CHART_DIR
-from harness.kube import dump_namespace, wait_for_workloads
+from harness.kube import dump_namespace, wait_for_workloads, wait_until
 from harness.release import Release, ReleaseFactory, ingress_values, merge
 
 # Pod Security "restricted" is enforced on every test namespace: a chart pod
@@ -46,25 +48,77 @@ def kube_api(kind_cluster: harness_cluster.Cluster) -> Iterator[client.ApiClient
     api.close()
 
 
+@pytest.fixture(scope="session")
+def deleted_namespaces(kube_api: client.ApiClient) -> Iterator[list[str]]:
+    """Namespaces deleted by the modules; the session waits until they are gone."""
+    names: list[str] = []
+    yield names
+    core = client.CoreV1Api(kube_api)
+    wait_until(
+        lambda: [
+            ns.metadata.name
+            for ns in core.list_namespace().items
+            if ns.metadata.name in names
+        ],
+        lambda left: not left,
+        what="deletion of the test namespaces",
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def namespace_factory(
+    kube_api: client.ApiClient, deleted_namespaces: list[str]
+) -> Iterator[Callable[[str], str]]:
+    """create(name) -> name: a namespace that enforces Pod Security "restricted".
+
+    Replaces pytest-helm-charts' fixture of this name, which waits for every
+    deletion; these are deleted when the module ends and awaited at session end.
+    """
+    core = client.CoreV1Api(kube_api)
+    created: list[str] = []
+
+    def create(name: str) -> str:
+        core.create_namespace({"metadata": {"name": name, **RESTRICTED}})
+        created.append(name)
+        return name
+
+    yield create
+
+    for name in created:
+        core.delete_namespace(name)
+        deleted_namespaces.append(name)
+
+
 @pytest.fixture(scope="module")
 def release_factory(
     request: pytest.FixtureRequest,
     kind_cluster: harness_cluster.Cluster,
     kube_api: client.ApiClient,
-    namespace_factory: Callable[..., Any],
+    namespace_factory: Callable[[str], str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ReleaseFactory]:
     """Install releases of the chart into fresh namespaces; uninstall them afterwards.
 
     Values go through a file, never --set (which mangles commas and backslashes,
-    CASES.md C07). When a test of the module failed, the namespace is dumped.
+    CASES.md C07). `chart` installs another copy of the chart (an earlier
+    version); `prepare(namespace)` runs between creating the namespace and
+    installing. When a test of the module failed, the namespace is dumped.
     """
     releases: list[Release] = []
 
-    def install(values: dict[str, Any] | None = None, *, wait: bool = True) -> Release:
+    def install(
+        values: dict[str, Any] | None = None,
+        *,
+        wait: bool = True,
+        chart: Path = CHART_DIR,
+        prepare: Callable[[str], None] | None = None,
+    ) -> Release:
         suffix = secrets.token_hex(3)
         namespace = f"e2e-{suffix}"
-        namespace_factory(namespace, extra_metadata=RESTRICTED)
+        namespace_factory(namespace)
+        if prepare:
+            prepare(namespace)
         rel = Release(
             name="fs",
             namespace=namespace,
@@ -75,9 +129,7 @@ def release_factory(
         values_file = tmp_path_factory.mktemp("values") / "values.yaml"
         values_file.write_text(yaml.safe_dump(rel.values))
         releases.append(rel)
-        rel.helm(
-            "install", rel.name, CHART_DIR, "--values", values_file, "--timeout", "5m"
-        )
+        rel.helm("install", rel.name, chart, "--values", values_file, "--timeout", "5m")
         if wait:
             wait_for_workloads(kube_api, namespace)
         return rel

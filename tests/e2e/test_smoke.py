@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import urllib.error
-import urllib.request
-from typing import Any
 
 import pytest
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
-from harness.kube import wait_for_job, wait_until
+from harness.app import ingress_request, service_name, service_proxy
+from harness.fullstack import BackupVolume, run_backup, written_dump
+from harness.kube import wait_until
 from harness.release import Release, ReleaseFactory
 
 
@@ -24,44 +22,6 @@ from harness.release import Release, ReleaseFactory
 def release(release_factory: ReleaseFactory) -> Release:
     """The chart installed with its defaults (plus an Ingress host for this release)."""
     return release_factory()
-
-
-def ingress_request(
-    release: Release,
-    port: int,
-    method: str,
-    path: str,
-    body: dict[str, Any] | None = None,
-) -> tuple[int, str]:
-    """Send a request through Traefik on the host port, with the release's host name."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=data,
-        method=method,
-        headers={"Host": release.host, "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def workload(
-    kube_api: client.ApiClient, release: Release, component: str
-) -> dict[str, Any]:
-    """Return the names the chart gave a component's objects, read from the cluster."""
-    selector = (
-        f"app.kubernetes.io/instance={release.name},"
-        f"app.kubernetes.io/component={component}"
-    )
-    services = (
-        client.CoreV1Api(kube_api)
-        .list_namespaced_service(release.namespace, label_selector=selector)
-        .items
-    )
-    return {"services": sorted(s.metadata.name for s in services)}
 
 
 def test_frontend_page_through_ingress(release: Release, kind_cluster) -> None:
@@ -91,40 +51,12 @@ def test_item_round_trip_through_ingress(release: Release, kind_cluster) -> None
     assert created in json.loads(body)
 
 
-def service_proxy(
-    kube_api: client.ApiClient,
-    release: Release,
-    service: str,
-    method: str,
-    path: str,
-    body: dict[str, Any] | None = None,
-) -> tuple[int, str]:
-    """Send a request to a Service through the API server's service proxy.
-
-    The generated CoreV1Api proxy methods of the kubernetes client take no
-    request body, so the request goes through the client's ApiClient directly.
-    """
-    request = kube_api.param_serialize(
-        method,
-        f"/api/v1/namespaces/{release.namespace}/services/{service}:http/proxy/{path}",
-        header_params={"Content-Type": "application/json"},
-        body=body,
-        auth_settings=["BearerToken"],
-    )
-    try:
-        response = kube_api.call_api(*request, _request_timeout=10)
-    except ApiException as exc:
-        return exc.status, str(exc.body)
-    response.read()
-    return response.status, response.data.decode()
-
-
 def test_item_round_trip_through_frontend(
     release: Release, kube_api: client.ApiClient
 ) -> None:
     # The frontend Service's nginx proxies /api/ to the backend Service:
     # frontend -> backend -> PostgreSQL.
-    (frontend,) = workload(kube_api, release, "frontend")["services"]
+    frontend = service_name(kube_api, release, "frontend")
     name = f"via-frontend-{secrets.token_hex(4)}"
 
     status, body = service_proxy(
@@ -140,45 +72,28 @@ def test_item_round_trip_through_frontend(
 def test_backup_dump_is_restorable(
     release: Release, kube_api: client.ApiClient
 ) -> None:
-    batch = client.BatchV1Api(kube_api)
-    (cronjob,) = batch.list_namespaced_cron_job(
-        release.namespace, label_selector=f"app.kubernetes.io/instance={release.name}"
-    ).items
-
     # Run the CronJob now, as `kubectl create job --from=cronjob/...` does.
-    job = client.V1Job(
-        metadata=client.V1ObjectMeta(name=f"manual-{secrets.token_hex(3)}"),
-        spec=cronjob.spec.job_template.spec,
-    )
-    job = batch.create_namespaced_job(release.namespace, job)
-    wait_for_job(kube_api, release.namespace, job.metadata.name, timeout=300)
+    backup = run_backup(kube_api, release)
+    assert backup.succeeded, backup.logs
+    dump = written_dump(backup)
 
-    # Read the newest dump back with the same image, volumes and security context.
-    pod_spec = cronjob.spec.job_template.spec.template.spec
-    container = pod_spec.containers[0]
-    container.command = [
-        "/bin/bash",
-        "-c",
-        'f=$(ls -1t /backups/*.dump | head -n1); echo "dump: $f"; '
-        'pg_restore --list "$f"',
-    ]
-    container.args = None
-    check = client.V1Job(
-        metadata=client.V1ObjectMeta(name=f"verify-{secrets.token_hex(3)}"),
-        spec=client.V1JobSpec(
-            backoff_limit=0, template=client.V1PodTemplateSpec(spec=pod_spec)
-        ),
-    )
-    check = batch.create_namespaced_job(release.namespace, check)
-    wait_for_job(kube_api, release.namespace, check.metadata.name, timeout=180)
-    core = client.CoreV1Api(kube_api)
-    (pod,) = core.list_namespaced_pod(
-        release.namespace, label_selector=f"job-name={check.metadata.name}"
-    ).items
-    listing = core.read_namespaced_pod_log(pod.metadata.name, release.namespace)
+    # Read that dump back with the same image, volumes and security context.
+    with BackupVolume(kube_api, release) as volume:
+        listing = volume.sh(f'pg_restore --list "/backups/{dump}"').stdout
 
     assert "TABLE public items" in listing, listing
     assert "TABLE DATA public items" in listing, listing
+
+
+HELM_TEST_PASSES = (
+    "PASS backend health: GET http://fs-fullstack-backend:8080/healthz answered ",
+    "PASS backend readiness (database reachable, schema ready): GET "
+    "http://fs-fullstack-backend:8080/readyz answered ",
+    "PASS database: SELECT 1 as app@fs-fullstack-postgresql:5432/app (sslmode "
+    "prefer) returned '1' ",
+    "PASS frontend health: GET http://fs-fullstack-frontend:80/healthz answered ",
+    "PASS frontend page: GET http://fs-fullstack-frontend:80/ answered ",
+)
 
 
 def test_helm_test_passes_twice(release: Release) -> None:
@@ -187,6 +102,11 @@ def test_helm_test_passes_twice(release: Release) -> None:
         result = release.helm("test", release.name, "--logs", "--timeout", "3m")
         assert "Phase:          Succeeded" in result.stdout, result.stdout
         assert "Failed" not in result.stdout, result.stdout
+        # Each check says what it asked and what it got.
+        passed = [line for line in result.stdout.splitlines() if line[:5] == "PASS "]
+        assert len(passed) == len(HELM_TEST_PASSES), result.stdout
+        for line, start in zip(sorted(passed), HELM_TEST_PASSES, strict=True):
+            assert line.startswith(start), line
 
 
 def test_uninstall_keeps_data_and_credentials(

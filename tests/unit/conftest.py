@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fake_apiserver import FakeApiServer
 from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer, find_tool
 
 
@@ -81,45 +79,6 @@ def default_manifests(render: Callable[..., Manifests]) -> Manifests:
 def fixed_manifests(render: Callable[..., Manifests]) -> Manifests:
     """Default values with fixed passwords, so the whole render is deterministic."""
     return render(FIXED_PASSWORDS)
-
-
-@pytest.fixture(scope="session")
-def _fake_api_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[FakeApiServer]:
-    server = FakeApiServer(tmp_path_factory.mktemp("fake-cluster"))
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def cluster(_fake_api_server: FakeApiServer) -> Iterator[FakeApiServer]:
-    """A fake API server, empty at the start of each test."""
-    _fake_api_server.clear()
-    yield _fake_api_server
-    _fake_api_server.clear()
-
-
-@pytest.fixture
-def render_live(
-    renderer: Renderer, cluster: FakeApiServer
-) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Render with lookup reaching the fake cluster (`--dry-run=server`).
-
-    Returns the completed process; renders are not cached because the
-    cluster's content changes between calls.
-    """
-
-    def run(values: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        return renderer.run(
-            values,
-            args=["--dry-run=server", "--disable-openapi-validation"],
-            env={"KUBECONFIG": str(cluster.kubeconfig), "HELM_KUBECONTEXT": ""},
-            cache=False,
-            **kwargs,
-        )
-
-    return run
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,19 @@
-"""The bundled PostgreSQL StatefulSet (C15, C18, C19, C21, C22, C24, C25, C26)."""
+"""The bundled PostgreSQL StatefulSet (C15, C18, C19, C21, C22, C24, C25, C26).
+
+The upgrade-time checks against the live StatefulSet (C15 volume claim
+changes, C22 PostgreSQL major) and the init scripts' order are tested against
+a real cluster in tests/e2e/test_upgrades.py; here only what a render shows,
+and the data-version script of the init container run on a directory.
+"""
 
 from __future__ import annotations
 
-import copy
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helm_render import Manifests, container, env_values, failure_message, pod_spec
+from helm_render import Manifests, container, env_values, pod_spec
 
 STS = "rel-fullstack-postgresql"
 MAJOR_ANNOTATION = "fullstack-chart.github.io/postgresql-major"
@@ -206,58 +211,6 @@ def test_init_scripts_land_in_the_init_configmap(render) -> None:
     assert {k: v for k, v in data.items() if k != "fullstack-init.sh"} == scripts
 
 
-def test_init_script_creates_the_role_then_runs_scripts_in_order(
-    default_manifests: Manifests, tmp_path: Path
-) -> None:
-    # Run the chart's init script as docker-entrypoint.sh would (sourced by bash)
-    # with a psql stand-in that records its arguments and input.
-    script = default_manifests.get("ConfigMap", "rel-fullstack-postgresql-initdb")[
-        "data"
-    ]["fullstack-init.sh"]
-    scripts = tmp_path / "initdb.d"
-    scripts.mkdir()
-    (scripts / "b-second.sql").write_text("select 2;\n")
-    (scripts / "A-first.sh").write_text('echo "user script sees $POSTGRES_DB"\n')
-    (scripts / "fullstack-init.sh").write_text(script)
-    stub = tmp_path / "psql"
-    stub.write_text('#!/bin/bash\n{ echo "psql $*"; cat; } >> "$PSQL_LOG"\n')
-    stub.chmod(0o755)
-    log = tmp_path / "psql.log"
-    entry = script.replace("/fullstack/initdb.d", str(scripts))
-
-    result = subprocess.run(
-        ["bash", "-Eeo", "pipefail", "-c", entry],
-        check=False,
-        timeout=30,
-        capture_output=True,
-        text=True,
-        input="",
-        env={
-            "PATH": f"{tmp_path}:/usr/bin:/bin",
-            "PSQL_LOG": str(log),
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_DB": "shop",
-            "FULLSTACK_APP_USER": "app'user",
-            "FULLSTACK_APP_PASSWORD": "pw'\"; --",
-        },
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "fullstack: creating role app'user, owner of database shop",
-        f"fullstack: sourcing {scripts}/A-first.sh",
-        "user script sees shop",
-        f"fullstack: running {scripts}/b-second.sql",
-    ]
-    calls = log.read_text()
-    assert calls.startswith(
-        "psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username postgres "
-        "--dbname shop --set=app_user=app'user --set=app_password=pw'\"; -- "
-        "--set=app_db=shop\nCREATE ROLE"
-    )
-    assert f"--dbname shop -f {scripts}/b-second.sql" in calls
-
-
 def _check_data_version(script: str, tmp_path: Path, found: str | None, major: str):
     pgdata = tmp_path / "pgdata"
     pgdata.mkdir(exist_ok=True)
@@ -315,171 +268,6 @@ def test_data_version_check_refuses_an_older_data_directory(
         "(restore.enabled, restore.dumpFile). See the chart README, section",
         '"Upgrading PostgreSQL to a new major version".',
     ]
-
-
-def _live_statefulset(fixed_manifests: Manifests, **changes) -> dict:
-    """The chart's own StatefulSet as the API server would return it."""
-    live = copy.deepcopy(fixed_manifests.get("StatefulSet", STS))
-    claim = live["spec"]["volumeClaimTemplates"][0]
-    claim["spec"]["volumeMode"] = "Filesystem"
-    claim["status"] = {"phase": "Pending"}
-    if "major" in changes:
-        live["metadata"]["annotations"][MAJOR_ANNOTATION] = changes["major"]
-    if changes.get("drop_annotation"):
-        del live["metadata"]["annotations"][MAJOR_ANNOTATION]
-        container(live, "postgresql")["image"] = "docker.io/library/postgres:17.2"
-    if "size" in changes:
-        claim["spec"]["resources"]["requests"]["storage"] = changes["size"]
-    if "storage_class" in changes:
-        claim["spec"]["storageClassName"] = changes["storage_class"]
-    return live
-
-
-def _live_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0, "the upgrade render should have failed"
-    return failure_message(result.stderr)
-
-
-def test_unchanged_upgrade_passes_the_live_checks(
-    cluster, render_live, fixed_manifests
-):
-    # An upgrade that changes nothing about storage or the major never fails.
-    cluster.add(_live_statefulset(fixed_manifests, size="8192Mi"), "rel")
-
-    result = render_live(
-        {
-            "postgresql": {"auth": {"password": "p", "adminPassword": "a"}},
-            "backend": {"replicaCount": 3},
-        }
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert f"/apis/apps/v1/namespaces/team-a/statefulsets/{STS}" in cluster.requests
-
-
-@pytest.mark.parametrize(
-    "live",
-    [{"major": "17"}, {"drop_annotation": True}],
-    ids=["annotation", "image-tag"],
-)
-def test_major_version_change_fails_before_anything_is_patched(
-    cluster, render_live, fixed_manifests, live
-) -> None:
-    # C22: the recorded major (or the running image's) differs from the request.
-    cluster.add(_live_statefulset(fixed_manifests, **live), "rel")
-
-    error = _live_error(render_live())
-
-    assert error == (
-        "fullstack: 1 problem in the values:\n- postgresql.image.tag: the StatefulSet "
-        "rel-fullstack-postgresql runs PostgreSQL "
-        '17 and "18.6" is PostgreSQL 18; a new major cannot open the old data '
-        "directory, so nothing was changed. Keep a 17.x tag, or move by dump and "
-        "restore (README "
-        '"Upgrading PostgreSQL to a new major version").'
-    )
-
-
-def test_volume_size_change_fails_with_the_resize_procedure(
-    cluster, render_live, fixed_manifests
-) -> None:
-    # C15: volumeClaimTemplates are immutable.
-    cluster.add(_live_statefulset(fixed_manifests), "rel")
-
-    error = _live_error(render_live({"postgresql": {"persistence": {"size": "20Gi"}}}))
-
-    assert error == (
-        "fullstack: 1 problem in the values:\n- postgresql.persistence.size: the "
-        "StatefulSet rel-fullstack-postgresql was created with 8Gi and Kubernetes "
-        "cannot change volumeClaimTemplates, so 20Gi cannot be applied by the chart. "
-        "Keep 8Gi, or resize by hand (the StorageClass must allow expansion): 1) "
-        "kubectl patch pvc data-rel-fullstack-postgresql-0 -n team-a -p "
-        """'{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}' """
-        "2) kubectl delete statefulset rel-fullstack-postgresql -n team-a "
-        "--cascade=orphan 3) helm upgrade again with postgresql.persistence.size=20Gi "
-        '(README "Resizing the database volume").'
-    )
-
-
-def test_storage_class_and_claim_changes_are_listed_together(
-    cluster, render_live, fixed_manifests
-) -> None:
-    cluster.add(_live_statefulset(fixed_manifests, storage_class="standard"), "rel")
-
-    error = _live_error(
-        render_live(
-            {
-                "postgresql": {
-                    "persistence": {
-                        "storageClass": "fast",
-                        "accessModes": ["ReadWriteOncePod"],
-                        "annotations": {"backup.velero.io/skip": "true"},
-                    }
-                }
-            }
-        )
-    )
-
-    assert error.splitlines() == [
-        "fullstack: 3 problems in the values:",
-        "- postgresql.persistence.storageClass: the StatefulSet "
-        "rel-fullstack-postgresql "
-        'was created with storage class "standard" and Kubernetes cannot change '
-        'volumeClaimTemplates, so "fast" cannot be applied. Keep the old class, or '
-        "move the data: take a dump, uninstall, delete the claim "
-        "data-rel-fullstack-postgresql-0, install with the new class and restore the "
-        "dump "
-        '(README "Restoring").',
-        "- postgresql.persistence.accessModes: the StatefulSet "
-        "rel-fullstack-postgresql "
-        'was created with ["ReadWriteOnce"] and Kubernetes cannot change '
-        'volumeClaimTemplates; keep ["ReadWriteOnce"].',
-        "- postgresql.persistence.annotations: the StatefulSet "
-        "rel-fullstack-postgresql was created with {} and Kubernetes cannot change "
-        "volumeClaimTemplates; keep them, and annotate the claim "
-        "data-rel-fullstack-postgresql-0 with kubectl instead.",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        (
-            {"postgresql": {"persistence": {"existingClaim": "pg"}}},
-            "- postgresql.persistence: the StatefulSet rel-fullstack-postgresql was "
-            "created with its own volume claim, and Kubernetes cannot remove "
-            "volumeClaimTemplates; keep persistence.enabled=true without "
-            "existingClaim, or delete the StatefulSet "
-            'first with "kubectl delete statefulset rel-fullstack-postgresql -n team-a '
-            '--cascade=orphan" (the claim and its data stay).',
-        ),
-    ],
-)
-def test_switching_to_an_existing_claim_is_refused(
-    cluster, render_live, fixed_manifests, values, message
-) -> None:
-    cluster.add(_live_statefulset(fixed_manifests), "rel")
-
-    error = _live_error(render_live(values))
-
-    assert error.splitlines()[1] == message
-
-
-def test_switching_from_an_existing_claim_is_refused(
-    cluster, render_live, render
-) -> None:
-    installed = render({"postgresql": {"persistence": {"existingClaim": "pg"}}})
-    cluster.add(copy.deepcopy(installed.get("StatefulSet", STS)), "rel")
-
-    error = _live_error(render_live())
-
-    assert error.splitlines()[1] == (
-        "- postgresql.persistence: the StatefulSet rel-fullstack-postgresql was "
-        "created without its own volume claim (persistence off or an existing claim), "
-        "and Kubernetes cannot add volumeClaimTemplates; keep the previous persistence "
-        'values, or delete the StatefulSet first with "kubectl delete statefulset '
-        'rel-fullstack-postgresql -n team-a --cascade=orphan".'
-    )
 
 
 def test_offline_render_skips_the_live_checks(render) -> None:

@@ -1,5 +1,10 @@
 """Database credentials: any password survives, never leaves a Secret, and is
-read from the same Secret and key by every consumer (C01, C02, C05, C06, C11, C28)."""
+read from the same Secret and key by every consumer (C02, C05, C06, C11, C28).
+
+What upgrades do with the live Secret (C01: the generated passwords are kept,
+an explicit one wins, another namespace is never read) is tested against a
+real cluster in tests/e2e/test_upgrades.py.
+"""
 
 from __future__ import annotations
 
@@ -178,64 +183,3 @@ def test_secret_is_kept_on_uninstall_by_default(
     )
 
     assert (annotations.get("helm.sh/resource-policy") == "keep") is annotated
-
-
-def _live_secret(data: dict[str, str]) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": SECRET_NAME, "namespace": "team-a"},
-        "type": "Opaque",
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
-
-
-def _rendered_secret(result) -> dict[str, str]:
-    assert result.returncode == 0, result.stderr
-    for doc in yaml.safe_load_all(result.stdout):
-        if doc and doc["kind"] == "Secret":
-            return {k: base64.b64decode(v).decode() for k, v in doc["data"].items()}
-    raise AssertionError("no Secret rendered")
-
-
-def test_upgrade_reuses_the_generated_passwords(cluster, render_live) -> None:
-    # C01: the live Secret's values win over a new random value.
-    cluster.add(
-        _live_secret({"password": "live-app", "postgres-password": "live-su"}), "rel"
-    )
-
-    first = _rendered_secret(render_live())
-    second = _rendered_secret(render_live({"backend": {"replicaCount": 2}}))
-
-    assert first == second == {"password": "live-app", "postgres-password": "live-su"}
-    assert f"/api/v1/namespaces/team-a/secrets/{SECRET_NAME}" in cluster.requests
-
-
-def test_upgrade_generates_only_missing_keys(cluster, render_live) -> None:
-    cluster.add(_live_secret({"password": "live-app"}), "rel")
-
-    secret = _rendered_secret(render_live())
-
-    assert secret["password"] == "live-app"
-    assert len(secret["postgres-password"]) == 32
-
-
-def test_explicit_password_wins_over_the_live_secret(cluster, render_live) -> None:
-    cluster.add(_live_secret({"password": "old", "postgres-password": "su"}), "rel")
-
-    secret = _rendered_secret(
-        render_live({"postgresql": {"auth": {"password": "new"}}})
-    )
-
-    assert secret == {"password": "new", "postgres-password": "su"}
-
-
-def test_live_secret_of_another_namespace_is_not_read(cluster, render_live) -> None:
-    live = _live_secret({"password": "other", "postgres-password": "other"})
-    live["metadata"]["namespace"] = "elsewhere"
-    cluster.add(live, "rel")
-
-    secret = _rendered_secret(render_live())
-
-    assert secret["password"] != "other"
-    assert len(secret["password"]) == 32
