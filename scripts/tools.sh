@@ -13,7 +13,7 @@ root=$(dirname "$here")
 # shellcheck source=../airgap/lib.sh
 source "$root/airgap/lib.sh"
 
-TOOLS=(helm helm3 kind kubectl ct helm-docs actionlint)
+TOOLS=(helm helm3 kind kubectl ct helm-docs actionlint oras registry)
 
 tool_version() {
   case $1 in
@@ -24,6 +24,8 @@ tool_version() {
     ct) echo "$CHART_TESTING_VERSION" ;;
     helm-docs) echo "$HELM_DOCS_VERSION" ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
+    oras) echo "$ORAS_VERSION" ;;
+    registry) echo "$DISTRIBUTION_VERSION" ;;
     *) die "unknown tool: $1 (known: ${TOOLS[*]})" ;;
   esac
 }
@@ -95,6 +97,16 @@ build_tool() {
     actionlint)
       gobuild --module github.com/rhysd/actionlint --version "$version" --out "$dir" \
         github.com/rhysd/actionlint/cmd/actionlint
+      ;;
+    oras)
+      # The module's own version.go carries the release number.
+      gobuild --module oras.land/oras --version "$version" --out "$dir" oras.land/oras/cmd/oras
+      ;;
+    registry)
+      # The CNCF distribution registry, for the chart's OCI round trip test.
+      gobuild --module github.com/distribution/distribution/v3 --version "$version" \
+        --out "$dir" --ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$version" \
+        github.com/distribution/distribution/v3/cmd/registry
       ;;
   esac
   touch "$dir/.complete"
