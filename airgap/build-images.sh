@@ -10,8 +10,10 @@
 # The PostgreSQL image is the chart's default (values.yaml), which the harness
 # passes in, so its tag is pinned in one place.
 #
-# An image is rebuilt only when its recipe changed: each carries a label with a
-# hash of its build inputs (Dockerfile folder, versions.env, these scripts).
+# These build unconditionally (when their recipe changed); the harness calls
+# them only where the published image cannot be pulled. An image is rebuilt only
+# when its recipe changed: each carries a label with a hash of its build inputs
+# (Dockerfile folder, these scripts, the pins it uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -23,10 +25,19 @@ kind_src() {
   echo "$KIND_SRC"
 }
 
+# recipe_hash IMAGE-FOLDER PIN...: a hash of everything that decides what an
+# image contains: its Dockerfile folder, the scripts that build it and the
+# values of the pins it uses (not all of versions.env, so bumping an unrelated
+# tool rebuilds nothing).
 recipe_hash() {
-  # Everything that decides what an image contains.
-  (cd "$here" && cat ../versions.env lib.sh build-images.sh build-kubernetes.sh ../scripts/gobuild.py \
-    && find "images/$1" -type f | sort | xargs cat) | sha256sum | cut -c1-16
+  local folder=$1 pin
+  shift
+  (
+    cd "$here"
+    cat lib.sh build-images.sh build-kubernetes.sh ../scripts/gobuild.py
+    find "images/$folder" -type f | sort | xargs cat
+    for pin in "$@"; do echo "$pin=${!pin}"; done
+  ) | sha256sum | cut -c1-16
 }
 
 up_to_date() {
@@ -76,7 +87,8 @@ kind_const() {
 
 build_node() {
   local node_image="kindest/node:$KUBERNETES_VERSION"
-  RECIPE=$(recipe_hash node)
+  RECIPE=$(recipe_hash node KUBERNETES_VERSION KIND_VERSION CRI_TOOLS_VERSION \
+    LOCAL_PATH_PROVISIONER_VERSION DEBIAN_IMAGE)
   if up_to_date "$node_image" "$RECIPE"; then
     log "$node_image: up to date"
     return
@@ -187,7 +199,7 @@ EOF
 build_postgres() {
   local image=${POSTGRES_IMAGE:?set POSTGRES_IMAGE to the PostgreSQL image of the chart}
   local tag=${image##*:}
-  RECIPE=$(recipe_hash postgres)
+  RECIPE=$(recipe_hash postgres DEBIAN_IMAGE POSTGRES_IMAGE)
   up_to_date "$image" "$RECIPE" && { log "$image: up to date"; return; }
   docker_build "$image" "$here/images/postgres" --build-arg PG_MAJOR="${tag%%.*}"
   # Debian's package may lag the tag's minor release; say what is inside.
@@ -196,7 +208,7 @@ build_postgres() {
 
 build_traefik() {
   local image="docker.io/library/traefik:$TRAEFIK_VERSION"
-  RECIPE=$(recipe_hash traefik)
+  RECIPE=$(recipe_hash traefik DEBIAN_IMAGE TRAEFIK_VERSION)
   up_to_date "$image" "$RECIPE" && { log "$image: up to date"; return; }
   local ctx
   ctx=$(mktemp -d)

@@ -51,8 +51,19 @@ class Cluster:
         return config.new_client_from_config(config_file=str(self.kubeconfig))
 
 
-def node_image() -> str:
+def stand_in_node_image() -> str:
+    """Return the node image airgap/build-images.sh builds (KUBERNETES_VERSION)."""
     return f"kindest/node:{versions()['KUBERNETES_VERSION']}"
+
+
+def published_node_image() -> str:
+    """Return kind's published node image for KUBERNETES_VERSION's minor.
+
+    kind publishes node images for a few patch releases only, so the published
+    one can be an earlier patch of the same minor (pinned by digest).
+    """
+    minor = versions()["KUBERNETES_VERSION"].split(".")[1]
+    return versions()[f"KIND_NODE_IMAGE_1_{minor}"]
 
 
 def chart_images() -> list[str]:
@@ -64,33 +75,75 @@ def chart_images() -> list[str]:
     ]
 
 
-def ensure_images() -> None:
-    """Make every image exist in the local Docker engine."""
-    run(["bash", ROOT / "airgap" / "docker.sh"], timeout=300, stream=True)
-    run(["bash", ROOT / "airgap" / "base-image.sh"], timeout=600, stream=True)
+def image_labels(image: str) -> dict[str, str] | None:
+    """Return a local image's labels, or None when the image is not there."""
+    result = run(
+        ["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", image],
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout) or {}
+
+
+def is_stand_in(image: str) -> bool:
+    """Tell whether a local image was built by airgap/build-images.sh."""
+    return "fullstack.recipe" in (image_labels(image) or {})
+
+
+def published_or_pulled(image: str) -> bool:
+    """Tell whether the published image is here, pulling it if it can be pulled.
+
+    A stand-in under the same name does not count: build-images.sh decides
+    whether it is still up to date.
+    """
+    labels = image_labels(image)
+    if labels is not None:
+        return "fullstack.recipe" not in labels
+    pulled = run(["docker", "pull", "-q", image], check=False, timeout=900)
+    if pulled.returncode != 0:
+        log.info("cannot pull %s: building a stand-in", image)
+    return pulled.returncode == 0
+
+
+def build_stand_in(what: str) -> None:
+    """Build (or confirm up to date) a stand-in with airgap/build-images.sh."""
     run(
         [
             "env",
             f"POSTGRES_IMAGE={postgres_image()}",
             "bash",
             ROOT / "airgap" / "build-images.sh",
-            "all",
+            what,
         ],
         timeout=3600,
         stream=True,
     )
+
+
+def ensure_images() -> str:
+    """Make every image exist in the local Docker engine; return the node image.
+
+    Published images are used wherever they can be pulled; the rest are built
+    locally (airgap/). The demo app images are always built from the repo.
+    """
+    run(["bash", ROOT / "airgap" / "docker.sh"], timeout=300, stream=True)
+    run(["bash", ROOT / "airgap" / "base-image.sh"], timeout=600, stream=True)
+    node = published_node_image()
+    if not published_or_pulled(node):
+        build_stand_in("node")
+        node = stand_in_node_image()
+    if not published_or_pulled(postgres_image()):
+        build_stand_in("postgres")
+    if not published_or_pulled(chart_images()[-1]):
+        build_stand_in("traefik")
     for image in APP_IMAGES:
         run(["docker", "build", "-q", "-t", image.ref, image.context], timeout=900)
+    return node
 
 
-def is_stand_in(image: str) -> bool:
-    """Tell whether a local image was built by airgap/build-images.sh."""
-    result = run(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", image])
-    return "fullstack.recipe" in (json.loads(result.stdout) or {})
-
-
-def kind_config(name: str, port: int) -> str:
-    """Return the kind cluster configuration."""
+def kind_config(name: str, port: int, node: str) -> str:
+    """Return the kind cluster configuration for a node image."""
     cfg = {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
@@ -98,7 +151,7 @@ def kind_config(name: str, port: int) -> str:
         "nodes": [
             {
                 "role": "control-plane",
-                "image": node_image(),
+                "image": node,
                 "extraPortMappings": [
                     {
                         "containerPort": NODE_PORT_HTTP,
@@ -112,7 +165,7 @@ def kind_config(name: str, port: int) -> str:
         # setting is ignored on cgroup v2.
         "kubeadmConfigPatches": ["kind: KubeletConfiguration\nfailCgroupV1: false\n"],
     }
-    if is_stand_in(node_image()):
+    if is_stand_in(node):
         # The stand-in node has a static CNI configuration instead of kindnetd.
         cfg["networking"] = {"disableDefaultCNI": True}
     return yaml.safe_dump(cfg, sort_keys=False)
@@ -128,10 +181,10 @@ def cluster_exists(name: str) -> bool:
     return name in run(["kind", "get", "clusters"]).stdout.split()
 
 
-def create_cluster(name: str, port: int) -> None:
+def create_cluster(name: str, port: int, node: str) -> None:
     """Create the kind cluster (kind waits for the control plane)."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
-        handle.write(kind_config(name, port))
+        handle.write(kind_config(name, port, node))
     try:
         run(
             ["kind", "create", "cluster", "--config", handle.name, "--wait", "5m"],
@@ -211,13 +264,12 @@ def wait_for_default_storage(api: client.ApiClient) -> None:
     )
 
 
-def up(build: bool = True) -> Cluster:
+def up() -> Cluster:
     """Create or reuse the cluster; load images; make sure Traefik runs."""
     name, port = cluster_name(), http_port()
-    if build:
-        ensure_images()
+    node = ensure_images()
     if not cluster_exists(name):
-        create_cluster(name, port)
+        create_cluster(name, port, node)
     kubeconfig = kubeconfig_path(name)
     kubeconfig.write_text(run(["kind", "get", "kubeconfig", "--name", name]).stdout)
     kubeconfig.chmod(0o600)
@@ -241,13 +293,10 @@ def down() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["up", "down"])
-    parser.add_argument(
-        "--no-build", action="store_true", help="use the images as they are"
-    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.action == "up":
-        cluster = up(build=not args.no_build)
+        cluster = up()
         print(f"cluster {cluster.name} ready; kubeconfig: {cluster.kubeconfig}")
     else:
         down()
