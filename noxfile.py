@@ -254,10 +254,18 @@ def ct(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def e2e(session: nox.Session) -> None:
-    """Install the chart into a kind cluster (created or reused) and smoke-test it."""
+    """Install the chart into a kind cluster (created or reused) and test it there."""
     install(session)
-    tools(session, "helm", "kind", "kubectl")
+    tools(session, "helm", "kind", "kubectl", "registry")
     session.run("pytest", "tests/e2e", "--with-e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def package(session: nox.Session) -> None:
+    """Package the chart, round-trip it through a local OCI registry, install it."""
+    install(session)
+    tools(session, "helm", "kind", "kubectl", "registry")
+    session.run("pytest", "tests/e2e/test_package.py", "--with-e2e", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
