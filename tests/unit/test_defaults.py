@@ -44,6 +44,8 @@ from helm_render import (
 )
 from referencing import Registry, Resource
 
+from harness.config import versions
+
 _BOUND = re.compile(r"(>=|>|<=|<)v?1\.(\d+)(?:\.(\d+))?(-[0-9A-Za-z.-]+)?")
 
 
@@ -88,11 +90,11 @@ KUBERNETES_MINORS = supported_minors(
     oldest=kv_utils.all_versions()[0],
 )
 # Kinds that are not part of Kubernetes: (apiVersion, kind) -> the Go module
-# (path, version) that ships the CRD, and the CRD's file in it. Gateway API
-# v1.4.0 (standard channel) is the release the pinned Traefik is built with.
+# (path, version) that ships the CRD, and the CRD's file in it. The Gateway API
+# release is pinned in versions.env (the one the pinned Traefik is built with).
 CRD_SCHEMAS = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): (
-        ("sigs.k8s.io/gateway-api", "v1.4.0"),
+        ("sigs.k8s.io/gateway-api", versions()["GATEWAY_API_VERSION"]),
         "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
     ),
 }
@@ -462,3 +464,12 @@ def test_ci_scenario_files_are_named_for_chart_testing() -> None:
         "external-database-values.yaml",
         "production-values.yaml",
     ]
+
+
+def test_demo_images_default_to_the_app_version() -> None:
+    # The release workflow tags the demo images with appVersion; a values.yaml
+    # tag that drifts from it would point the chart at an image never built.
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+
+    for component in ("frontend", "backend"):
+        assert values[component]["image"]["tag"] == CHART["appVersion"], component
