@@ -257,6 +257,9 @@ def e2e(session: nox.Session) -> None:
     """Install the chart into a kind cluster (created or reused) and test it there."""
     install(session)
     tools(session, "helm", "kind", "kubectl", "registry")
+    # Images and cluster first, outside pytest: built cold they take far longer
+    # than pytest-timeout allows a fixture (the fixture then finds them ready).
+    session.run("python", "-m", "harness.cluster", "up")
     session.run("pytest", "tests/e2e", "--with-e2e", *session.posargs)
 
 
@@ -265,6 +268,7 @@ def package(session: nox.Session) -> None:
     """Package the chart, round-trip it through a local OCI registry, install it."""
     install(session)
     tools(session, "helm", "kind", "kubectl", "registry")
+    session.run("python", "-m", "harness.cluster", "up")
     session.run("pytest", "tests/e2e/test_package.py", "--with-e2e", *session.posargs)
 
 
