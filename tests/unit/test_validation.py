@@ -64,6 +64,12 @@ RULES = [
         id="postgresql-major-unknown",
     ),
     pytest.param(
+        {"postgresql": {"image": {"tag": "14.19"}}},
+        "postgresql.image.tag: PostgreSQL 14 is not supported by the bundled server; "
+        "use major 15 or newer (the default is 18).",
+        id="postgresql-major-too-old",
+    ),
+    pytest.param(
         {"postgresql": {"auth": {"existingSecret": "db", "password": "x"}}},
         "postgresql.auth.password: cannot be combined with "
         "postgresql.auth.existingSecret (the password is read from the Secret); remove "

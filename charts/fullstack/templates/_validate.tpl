@@ -78,16 +78,24 @@ Context: the root context (.).
 {{/*
 fullstack.validate.postgresqlImage: the PostgreSQL major version is known
 (from the tag or postgresql.majorVersion), because the data directory check
-and the backup image check depend on it.
+and the backup image check depend on it; the bundled server is 15 or newer,
+because its init script reads the password with psql's \getenv (15+) rather
+than passing it on a command line.
 Context: the root context (.).
 */}}
 {{- define "fullstack.validate.postgresqlImage" -}}
 {{- $needed := or .Values.postgresql.enabled .Values.backup.enabled .Values.restore.enabled -}}
-{{- if and $needed (not (include "fullstack.postgresql.major" .)) -}}
+{{- $major := include "fullstack.postgresql.major" . -}}
+{{- if and $needed (not $major) -}}
   {{- include "fullstack.validate.message" (list
     (printf "postgresql.image.tag: %s does not start with the PostgreSQL major version;"
       (.Values.postgresql.image.tag | toString | quote))
     "use a tag such as \"18.6\" or set postgresql.majorVersion (e.g. \"18\")."
+  ) -}}
+{{- else if and .Values.postgresql.enabled $major (lt (atoi $major) 15) -}}
+  {{- include "fullstack.validate.message" (list
+    (printf "postgresql.image.tag: PostgreSQL %s is not supported by the bundled server;" $major)
+    "use major 15 or newer (the default is 18)."
   ) -}}
 {{- end -}}
 {{- end -}}
