@@ -175,7 +175,7 @@ EOF
   docker_build "$base" "$node" -f "$here/images/node/Dockerfile"
 
   # Import the images into the node's containerd, as `kind build node-image`
-  # does, minus the registry pulls that fail here; then commit the result.
+  # does, minus the registry pulls that fail without a registry; then commit.
   log "$node_image: importing ${#images[@]} images into the node's containerd"
   local cid
   cid=$(docker run -d --entrypoint sleep --security-opt seccomp=unconfined "$base" infinity)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compile the Kubernetes components a kind node needs from source, through the
-# Go module proxy (no release download is reachable here).
+# Go module proxy, for hosts that reach no release download.
 #
 #   airgap/build-kubernetes.sh            # version from versions.env
 #

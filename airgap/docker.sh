@@ -4,8 +4,8 @@
 #   airgap/docker.sh
 #
 # Uses the running engine when `docker info` works. Otherwise installs Debian's
-# docker.io (when dockerd is missing) and starts dockerd in the background (these
-# machines have no systemd). When this machine's capability bounding set lacks
+# docker.io (when dockerd is missing) and starts dockerd in the background (for
+# hosts without systemd). When the host's capability bounding set lacks
 # capabilities that Docker 20.10 requests for --privileged containers (kind's
 # nodes), it registers runc-capfilter as the default runtime (see its main.go).
 set -euo pipefail

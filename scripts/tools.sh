@@ -5,8 +5,9 @@
 #   scripts/tools.sh path                print the PATH entries, for eval/export
 #
 # Each tool is built from source through the Go module proxy into
-# $CACHE/tools/<tool>-<version>, which works both here (no registry, no GitHub
-# downloads) and on a laptop. A second run finds the cached build and does nothing.
+# $CACHE/tools/<tool>-<version>, which works where no registry and no GitHub
+# download is reachable as well as on a laptop. A second run finds the cached
+# build and does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")

@@ -1,5 +1,5 @@
 // Command runc-capfilter is an OCI runtime wrapper for hosts whose capability
-// bounding set lacks some capabilities (here: CAP_SYS_RESOURCE).
+// bounding set lacks some capabilities (for example CAP_SYS_RESOURCE).
 //
 // Docker 20.10 asks for every known capability for `docker run --privileged`
 // (which kind uses for its nodes), and runc then fails with "unable to apply
