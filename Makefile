@@ -7,9 +7,9 @@
 
 VENV := .venv
 NOX := $(VENV)/bin/nox
-# nox and uv, pinned like the rest in pyproject.toml; uv makes the session
-# virtualenvs quick to create.
-BOOTSTRAP := nox==2026.10.20 uv==0.13.9
+# nox and uv, as pinned in pyproject.toml's bootstrap group; uv makes the
+# session virtualenvs quick to create.
+BOOTSTRAP := $(shell sed -nE 's/^  "((nox|uv)==[^"]+)",?$$/\1/p' pyproject.toml)
 
 .PHONY: up test down lint unit e2e
 

@@ -34,7 +34,7 @@ Normalisation, so that a snapshot changes only when the objects do:
   version>", or a version label that is neither an image tag of the render nor
   the appVersion, fails the test instead of being masked;
 - the Kubernetes version is pinned (`--kube-version`, KUBERNETES_VERSION of
-  versions.env, the version the e2e cluster runs);
+  versions.env);
 - passwords are fixed (helm_render.FIXED_PASSWORDS) instead of generated. The
   alternative, masking the random values and every checksum computed from
   them, was rejected: the checksum annotations and the hashed name of the
