@@ -35,12 +35,6 @@ def kind_cluster() -> harness_cluster.Cluster:
 
 
 @pytest.fixture(scope="session")
-def kube_config(kind_cluster: harness_cluster.Cluster) -> str:
-    """Kubeconfig path of the cluster (overrides pytest-helm-charts' option lookup)."""
-    return str(kind_cluster.kubeconfig)
-
-
-@pytest.fixture(scope="session")
 def kube_api(kind_cluster: harness_cluster.Cluster) -> Iterator[client.ApiClient]:
     """An API client of the official kubernetes package for the cluster."""
     api = kind_cluster.api_client()
@@ -72,8 +66,8 @@ def namespace_factory(
 ) -> Iterator[Callable[[str], str]]:
     """create(name) -> name: a namespace that enforces Pod Security "restricted".
 
-    Replaces pytest-helm-charts' fixture of this name, which waits for every
-    deletion; these are deleted when the module ends and awaited at session end.
+    The namespaces are deleted when the module ends, without waiting; the
+    session waits for all of them at its end (deleted_namespaces).
     """
     core = client.CoreV1Api(kube_api)
     created: list[str] = []
