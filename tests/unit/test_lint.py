@@ -13,10 +13,7 @@ SCENARIOS = [None, *sorted(p.name for p in (CHART_DIR / "ci").glob("*-values.yam
 
 @pytest.fixture(scope="module")
 def helm3() -> str:
-    """Path of the Helm 3 binary; the test fails, never skips, without one.
-
-    (conftest.py's helm3_binary skips instead, so it is not used here.)
-    """
+    """Path of the Helm 3 binary; the test fails, never skips, without one."""
     found = find_tool("helm3", "HELM3")
     if found is None:
         pytest.fail(
