@@ -176,12 +176,13 @@ def ct(session: nox.Session) -> None:
     # Absolute: Go programs (ct, helm) refuse relative PATH entries.
     tmp = Path(session.create_tmp()).resolve()
     kubeconfig = tmp / "kubeconfig"
+    kubeconfig.unlink(missing_ok=True)
+    kubeconfig.touch(mode=0o600)  # cluster-admin credentials: private from the start
     kubeconfig.write_text(
         session.run(
             "kind", "get", "kubeconfig", "--name", cluster, external=True, silent=True
         )
     )
-    kubeconfig.chmod(0o600)
     session.env["KUBECONFIG"] = str(kubeconfig)
     if helm == "helm3":
         # ct and the steps below call `helm`: put Helm 3 first under that name.

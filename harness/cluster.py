@@ -177,6 +177,14 @@ def kubeconfig_path(name: str) -> Path:
     )
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # in case it existed with a wider mode
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def cluster_exists(name: str) -> bool:
     return name in run(["kind", "get", "clusters"]).stdout.split()
 
@@ -271,8 +279,7 @@ def up() -> Cluster:
     if not cluster_exists(name):
         create_cluster(name, port, node)
     kubeconfig = kubeconfig_path(name)
-    kubeconfig.write_text(run(["kind", "get", "kubeconfig", "--name", name]).stdout)
-    kubeconfig.chmod(0o600)
+    write_private(kubeconfig, run(["kind", "get", "kubeconfig", "--name", name]).stdout)
     cluster = Cluster(name, kubeconfig, port)
     api = cluster.api_client()
     wait_for_nodes(api)

@@ -91,6 +91,13 @@ def restart_count(pod: client.V1Pod) -> int:
     return sum(status.restart_count for status in statuses)
 
 
+def _psql_literal(value: str) -> str:
+    """Quote a value for a psql meta-command, which reads backslash escapes."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f"'{escaped}'"
+
+
 def psql(
     api: client.ApiClient,
     release: Release,
@@ -101,11 +108,16 @@ def psql(
 ) -> str:
     """Run SQL as the superuser inside the PostgreSQL pod; return unaligned rows.
 
-    The SQL goes in on stdin, so psql variables (`:'name'`) quote values of any
-    content; a failing statement fails the call.
+    The SQL and the variables go in on stdin (`\\set` lines), never on a
+    command line or into the harness's log, so a variable may hold a password;
+    psql variables (`:'name'`) then quote values of any content. A failing
+    statement fails the call.
     """
     pod = postgres_pod(api, release)
-    settings = [f"--set={key}={value}" for key, value in (variables or {}).items()]
+    settings = "".join(
+        f"\\set {key} {_psql_literal(value)}\n"
+        for key, value in (variables or {}).items()
+    )
     result = run(
         [
             "kubectl",
@@ -130,9 +142,8 @@ def psql(
             "postgres",
             "--dbname",
             database,
-            *settings,
         ],
-        input=sql,
+        input=settings + sql,
         timeout=60,
     )
     return result.stdout.strip()

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from harness.config import ROOT
 from harness.run import run
 
 log = logging.getLogger("harness")
@@ -369,39 +370,19 @@ def scale_deployment(
 
 
 def dump_namespace(namespace: str, kubeconfig: str) -> str:
-    """Return describe output, recent events and container logs of a namespace."""
-    sections = []
-    commands = {
-        "objects": [
-            "kubectl",
-            "get",
-            "all,pvc,ingress,secrets,configmaps",
-            "-o",
-            "wide",
+    """Return objects, descriptions, events and logs of a namespace.
+
+    The same dump CI prints for a failed job: scripts/debug-dump.sh.
+    """
+    result = run(
+        [
+            "env",
+            f"KUBECONFIG={kubeconfig}",
+            "bash",
+            ROOT / "scripts" / "debug-dump.sh",
+            namespace,
         ],
-        "describe pods": ["kubectl", "describe", "pods"],
-        "describe workloads": [
-            "kubectl",
-            "describe",
-            "deployments,statefulsets,jobs,cronjobs,pvc",
-        ],
-        "events": ["kubectl", "get", "events", "--sort-by=.lastTimestamp"],
-        "logs": [
-            "kubectl",
-            "logs",
-            "--all-containers",
-            "--prefix",
-            "--tail=80",
-            "--ignore-errors",
-            "-l",
-            "app.kubernetes.io/instance",
-        ],
-    }
-    for title, cmd in commands.items():
-        result = run(
-            [*cmd, "-n", namespace, "--kubeconfig", kubeconfig], check=False, timeout=60
-        )
-        sections.append(
-            f"===== {title} ({namespace}) =====\n{result.stdout}{result.stderr}"
-        )
-    return "\n".join(sections)
+        check=False,
+        timeout=300,
+    )
+    return result.stdout + result.stderr

@@ -74,6 +74,7 @@ fullstack is running in the kind cluster "{cluster.name}".
 
   Web app:     {url}
   API:         {url}api/items
+  Tools:       export PATH="$(scripts/tools.sh path):$PATH"   (helm, kubectl, kind)
   Kubeconfig:  export KUBECONFIG={kubeconfig}
   Status:      helm status {RELEASE} -n {NAMESPACE}
   Chart tests: helm test {RELEASE} -n {NAMESPACE}
