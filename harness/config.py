@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -73,6 +74,27 @@ def cache_dir() -> Path:
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fullstack"
     )
     return Path(os.environ.get("FULLSTACK_CACHE", default))
+
+
+def find_tool(name: str, env_var: str) -> str | None:
+    """Return the path of a tool: $env_var, else PATH, else the pinned build.
+
+    The pinned build is scripts/tools.sh's (only if it has been built).
+    """
+    if os.environ.get(env_var):
+        return os.environ[env_var]
+    found = shutil.which(name)
+    if found:
+        return found
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "tools.sh"), "dir", name],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    candidate = Path(result.stdout.strip()) / name
+    return str(candidate) if candidate.exists() else None
 
 
 @cache

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -16,9 +17,11 @@ import yaml
 from harness.config import CHART_DIR
 from harness.run import run
 
-# Helm's prefix before a template's `fail` message, e.g.
-# "Error: UPGRADE FAILED: execution error at (fullstack/templates/NOTES.txt:2:4): ".
-_FAIL_PREFIX = re.compile(r"^Error: (?:[A-Z ]+FAILED: )?execution error at \([^)]*\): ")
+# Helm's prefix before an error, e.g. "Error: UPGRADE FAILED: execution error
+# at (fullstack/templates/NOTES.txt:2:4): " before a template's `fail` message.
+_HELM_PREFIX = re.compile(
+    r"^Error: (?:[A-Z ]+FAILED: )?(?:execution error at \([^)]*\): )?"
+)
 _ERROR_LINE = re.compile(r"^Error: ", re.MULTILINE)
 
 
@@ -123,29 +126,32 @@ def ingress_values(host: str) -> dict[str, Any]:
     }
 
 
-def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge two values dicts (extra wins)."""
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = (
-            merge(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
-            else value
-        )
-    return out
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge values dicts, later layers winning (like repeated -f files).
+
+    The result shares nothing with the layers: changing it changes none of them.
+    """
+    result: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+                result[key] = merge(result[key], value)
+            else:
+                result[key] = copy.deepcopy(value)
+    return result
 
 
 def failure_message(output: str) -> str:
-    """The chart's own `fail` text from a failed helm command's stderr.
+    """The chart's (or Helm's) own error text from a failed helm command's stderr.
 
-    Helm's log lines before it and its "Error: UPGRADE FAILED: execution error
-    at (<template>): " prefix are removed; any other error is returned whole,
-    so a test comparing it with the chart's message shows what happened instead.
+    Helm's log lines before it, its "Error: [UPGRADE FAILED: ]" prefix and, for
+    the chart's `fail`, "execution error at (<template>): " are removed, so a
+    test can compare the text with the message the chart or the schema gives.
     """
     start = _ERROR_LINE.search(output)
     text = output[start.start() if start else 0 :].strip()
     text = text.split("\n\nUse --debug flag", 1)[0]
-    return _FAIL_PREFIX.sub("", text, count=1).strip()
+    return _HELM_PREFIX.sub("", text, count=1).strip()
 
 
 def notes_warnings(output: str) -> list[str]:

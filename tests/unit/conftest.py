@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer, find_tool
+from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer
+
+from harness.config import find_tool
 
 
 def _helm_is_v3(helm: str) -> bool:

@@ -7,11 +7,8 @@ namespace, values, arguments), so tests may ask for the same render freely.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
-import re
-import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +17,9 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHART_DIR = REPO_ROOT / "charts" / "fullstack"
+from harness.config import CHART_DIR
+from harness.release import failure_message
+
 RENDER_TIMEOUT_SECONDS = 60
 DEFAULT_RELEASE = "rel"
 DEFAULT_NAMESPACE = "team-a"
@@ -31,41 +29,6 @@ POD_KINDS = ("Deployment", "StatefulSet", "Job", "CronJob", "Pod")
 FIXED_PASSWORDS = {
     "postgresql": {"auth": {"password": "app-pass", "adminPassword": "admin-pass"}}
 }
-_LOCATION = re.compile(r"^Error: execution error at \([^)]*\): ", re.MULTILINE)
-
-
-def find_tool(name: str, env_var: str) -> str | None:
-    """Return the path of a pinned tool: $env_var, then PATH, then scripts/tools.sh."""
-    if os.environ.get(env_var):
-        return os.environ[env_var]
-    found = shutil.which(name)
-    if found:
-        return found
-    tools = REPO_ROOT / "scripts" / "tools.sh"
-    if tools.exists():
-        result = subprocess.run(
-            [str(tools), "dir", name],
-            check=True,
-            timeout=30,
-            capture_output=True,
-            text=True,
-        )
-        candidate = Path(result.stdout.strip()) / name
-        if candidate.exists():
-            return str(candidate)
-    return None
-
-
-def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge values dicts, later layers winning (like repeated -f files)."""
-    result: dict[str, Any] = {}
-    for layer in layers:
-        for key, value in layer.items():
-            if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-                result[key] = merge(result[key], value)
-            else:
-                result[key] = copy.deepcopy(value)
-    return result
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -115,16 +78,6 @@ class RenderError(Exception):
         super().__init__(stderr)
         self.stderr = stderr
         self.message = failure_message(stderr)
-
-
-def failure_message(stderr: str) -> str:
-    """The failure text without Helm's "Error: execution error at (...)" prefix."""
-    text = stderr.strip()
-    text = text.split("\n\nUse --debug flag", 1)[0]
-    stripped, count = _LOCATION.subn("", text, count=1)
-    if count:
-        return stripped.strip()
-    return text.removeprefix("Error: ").strip()
 
 
 @dataclass(frozen=True)

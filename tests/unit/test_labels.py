@@ -4,7 +4,9 @@ only when their own configuration changes (C12)."""
 from __future__ import annotations
 
 import pytest
-from helm_render import FIXED_PASSWORDS, Manifests, merge, pod_template
+from helm_render import FIXED_PASSWORDS, Manifests, pod_template
+
+from harness.release import merge
 
 STABLE_KEYS = {
     "app.kubernetes.io/name",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from helm_render import CHART_DIR, find_tool
+
+from harness.config import CHART_DIR, find_tool
 
 SCENARIOS = [None, *sorted(p.name for p in (CHART_DIR / "ci").glob("*-values.yaml"))]
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import pytest
 from helm_render import CHART_DIR, RENDER_TIMEOUT_SECONDS, dump_values, isolated_env
 
+from harness.release import notes_warnings
+
 
 @pytest.fixture(scope="module")
 def notes(helm_binary: str, tmp_path_factory) -> Callable[..., str]:
@@ -154,18 +156,8 @@ def test_notes_follow_the_settings(notes, values: dict, expected: str) -> None:
     assert expected in notes(values).splitlines()
 
 
-def _warnings(text: str) -> list[str]:
-    if "\nWARNINGS\n" not in text:
-        return []
-    return [
-        line.removeprefix("  - ")
-        for line in text.split("\nWARNINGS\n", 1)[1].splitlines()
-        if line.startswith("  - ")
-    ]
-
-
-def test_default_warnings(notes) -> None:
-    assert _warnings(notes()) == [
+def test_defaultnotes_warnings(notes) -> None:
+    assert notes_warnings(notes()) == [
         "frontend.replicaCount is 1: a node drain or rollout problem takes the "
         "frontend down; use 2 or more with podDisruptionBudget.enabled for production.",
         "backend.replicaCount is 1: a node drain or rollout problem takes the backend "
@@ -180,7 +172,7 @@ def test_default_warnings(notes) -> None:
 
 
 def test_risky_settings_are_warned_about(notes) -> None:
-    warnings = _warnings(
+    warnings = notes_warnings(
         notes(
             {
                 "frontend": {

@@ -57,20 +57,15 @@ from typing import Any
 
 import pytest
 import yaml
-from dotenv import dotenv_values
-from helm_render import (
-    CHART_DIR,
-    FIXED_PASSWORDS,
-    REPO_ROOT,
-    Renderer,
-    merge,
-    value_profiles,
-)
+from helm_render import FIXED_PASSWORDS, Renderer, value_profiles
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from harness.config import CHART_DIR, versions
+from harness.release import merge
+
 PROFILES = value_profiles()
-KUBERNETES_VERSION = dotenv_values(REPO_ROOT / "versions.env")["KUBERNETES_VERSION"]
+KUBERNETES_VERSION = versions()["KUBERNETES_VERSION"]
 CHART_LABEL = "helm.sh/chart"
 CHART_MASK = "<chart>-<version>"
 VERSION_LABEL = "app.kubernetes.io/version"

@@ -6,7 +6,8 @@ import re
 import subprocess
 
 import pytest
-from helm_render import CHART_DIR, find_tool
+
+from harness.config import CHART_DIR, find_tool
 
 KEY = re.compile(r"^(?P<indent> *)(?P<key>[^\s#:-][^:]*):(?P<rest>.*)$")
 
