@@ -87,3 +87,117 @@ spec:
       {{- include "fullstack.selectorLabels" . | nindent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+fullstack.workload.deployment: the Deployment of the frontend or the backend.
+Both run one container on port "http" with /healthz for startup and liveness,
+a /tmp scratch volume and the component's scheduling, security and extra*
+values; what differs is passed in.
+Context: dict with "root" (root context), "component" (frontend or backend),
+"readinessPath" (HTTP path), "annotations" (dict of pod annotations, e.g.
+checksums), "env" (rendered env entries, a YAML list) and "envFrom" (rendered
+envFrom entries before the user's extraEnvFrom, a YAML list or "").
+*/}}
+{{- define "fullstack.workload.deployment" -}}
+{{- $root := .root -}}
+{{- $values := get $root.Values .component -}}
+{{- $ctx := dict "root" $root "component" .component -}}
+{{- $handlers := dict
+  "startup" (dict "httpGet" (dict "path" "/healthz" "port" "http"))
+  "liveness" (dict "httpGet" (dict "path" "/healthz" "port" "http"))
+  "readiness" (dict "httpGet" (dict "path" .readinessPath "port" "http"))
+-}}
+{{- $name := include (printf "fullstack.%s.fullname" .component) $root -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  {{- include "fullstack.metadata" (merge (dict "name" $name) $ctx) | nindent 2 }}
+spec:
+  {{- if not $values.autoscaling.enabled }}
+  replicas: {{ int $values.replicaCount }}
+  {{- end }}
+  revisionHistoryLimit: 10
+  selector:
+    matchLabels:
+      {{- include "fullstack.selectorLabels" $ctx | nindent 6 }}
+  strategy:
+    {{- include "fullstack.deployment.strategy" $values.updateStrategy | nindent 4 }}
+  template:
+    metadata:
+      labels:
+        {{- $podLabels := merge (dict "podLabels" $values.podLabels) $ctx }}
+        {{- include "fullstack.podLabels" $podLabels | nindent 8 }}
+      {{- $podAnnotations := dict "podAnnotations" $values.podAnnotations "annotations" .annotations }}
+      {{- with include "fullstack.pod.annotations" $podAnnotations | trim }}
+      {{- . | nindent 6 }}
+      {{- end }}
+    spec:
+      serviceAccountName: {{ include "fullstack.serviceAccountName" $ctx | quote }}
+      automountServiceAccountToken: {{ $values.serviceAccount.automountServiceAccountToken }}
+      enableServiceLinks: false
+      {{- with include "fullstack.pod.imagePullSecrets" $root | trim }}
+      {{- . | nindent 6 }}
+      {{- end }}
+      {{- with $values.podSecurityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with include "fullstack.pod.scheduling" (merge (dict "values" $values) $ctx) | trim }}
+      {{- . | nindent 6 }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ int $values.terminationGracePeriodSeconds }}
+      {{- with $values.extraInitContainers }}
+      initContainers:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "fullstack.image" (dict "root" $root "image" $values.image) | quote }}
+          imagePullPolicy: {{ $values.image.pullPolicy | quote }}
+          ports:
+            - name: http
+              containerPort: {{ int $values.containerPort }}
+              protocol: TCP
+          {{- if or .envFrom $values.extraEnvFrom }}
+          envFrom:
+            {{- with .envFrom }}
+            {{- . | nindent 12 }}
+            {{- end }}
+            {{- with $values.extraEnvFrom }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          {{- end }}
+          env:
+            {{- .env | nindent 12 }}
+            {{- with include "fullstack.container.extraEnv" $values.extraEnv | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
+          {{- $probes := dict "probes" $values.probes "handlers" $handlers }}
+          {{- with include "fullstack.container.probes" $probes | trim }}
+          {{- . | nindent 10 }}
+          {{- end }}
+          {{- with $values.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- with $values.securityContext }}
+          securityContext:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- with $values.lifecycle }}
+          lifecycle:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+            {{- with $values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+      volumes:
+        - name: tmp
+          emptyDir: {}
+        {{- with $values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+{{- end -}}
