@@ -1,7 +1,8 @@
 """Create or reuse the local kind cluster, with images and an ingress controller.
 
-    python -m harness.cluster up      # cluster ready, images loaded, Traefik running
-    python -m harness.cluster down    # delete the cluster
+    python -m harness.cluster up          # cluster ready, images in, Traefik running
+    python -m harness.cluster down        # delete the cluster
+    python -m harness.cluster load NAME   # build the demo images into another cluster
 
 Images come from a registry when one answers and are built locally otherwise
 (airgap/build-images.sh); the demo app images are always built from the repo.
@@ -66,13 +67,13 @@ def published_node_image() -> str:
     return versions()[f"KIND_NODE_IMAGE_1_{minor}"]
 
 
+def traefik_image() -> str:
+    return f"docker.io/library/traefik:{versions()['TRAEFIK_VERSION']}"
+
+
 def chart_images() -> list[str]:
     """Return the images the chart and the ingress controller run."""
-    return [
-        *(image.ref for image in APP_IMAGES),
-        postgres_image(),
-        f"docker.io/library/traefik:{versions()['TRAEFIK_VERSION']}",
-    ]
+    return [*(image.ref for image in APP_IMAGES), postgres_image(), traefik_image()]
 
 
 def image_labels(image: str) -> dict[str, str] | None:
@@ -135,11 +136,28 @@ def ensure_images() -> str:
         node = stand_in_node_image()
     if not published_or_pulled(postgres_image()):
         build_stand_in("postgres")
-    if not published_or_pulled(chart_images()[-1]):
+    if not published_or_pulled(traefik_image()):
         build_stand_in("traefik")
+    build_app_images()
+    return node
+
+
+def build_app_images() -> None:
+    """Build the demo app images from the repository, under the chart's names."""
     for image in APP_IMAGES:
         run(["docker", "build", "-q", "-t", image.ref, image.context], timeout=900)
-    return node
+
+
+def load_app_images(name: str) -> None:
+    """Build the demo app images and load them into an existing kind cluster.
+
+    For clusters made elsewhere from a published node image (CI's chart-testing
+    matrix): their nodes pull PostgreSQL, but a change's demo images exist only
+    in the local engine.
+    """
+    build_app_images()
+    refs = [image.ref for image in APP_IMAGES]
+    run(["kind", "load", "docker-image", "--name", name, *refs], timeout=900)
 
 
 def kind_config(name: str, port: int, node: str) -> str:
@@ -299,12 +317,17 @@ def down() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("action", choices=["up", "down", "load"])
+    parser.add_argument("cluster", nargs="?", help="kind cluster name (for load)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.action == "up":
         cluster = up()
         print(f"cluster {cluster.name} ready; kubeconfig: {cluster.kubeconfig}")
+    elif args.action == "load":
+        if not args.cluster:
+            parser.error("load needs the kind cluster's name")
+        load_app_images(args.cluster)
     else:
         down()
 

@@ -39,6 +39,8 @@ def go(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
         capture_output=True,
         text=True,
         check=False,
+        # A cold Kubernetes component compiles for many minutes on two cores.
+        timeout=3600,
     )
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)

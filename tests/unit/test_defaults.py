@@ -473,3 +473,15 @@ def test_demo_images_default_to_the_app_version() -> None:
 
     for component in ("frontend", "backend"):
         assert values[component]["image"]["tag"] == CHART["appVersion"], component
+
+
+def test_external_database_scenario_runs_the_default_postgres_image() -> None:
+    # ci/external-database-values.yaml brings its own PostgreSQL (extraObjects)
+    # so chart-testing can install it; its image is the chart's default, which
+    # Renovate updates in values.yaml only.
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+    image = values["postgresql"]["image"]
+    default = f"{image['registry']}/{image['repository']}:{image['tag']}"
+    scenario = (CHART_DIR / "ci" / "external-database-values.yaml").read_text()
+
+    assert re.findall(r"image: *\"?([^\s\"]*postgres[^\s\"]*)", scenario) == [default]
