@@ -249,24 +249,26 @@ def ct(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON, default=False)
-def e2e(session: nox.Session) -> None:
-    """Install the chart into a kind cluster (created or reused) and test it there."""
+def _cluster_tests(session: nox.Session, *paths: str) -> None:
+    """Run cluster tests: the cluster and images first, then pytest."""
     install(session)
     tools(session, "helm", "kind", "kubectl", "registry")
     # Images and cluster first, outside pytest: built cold they take far longer
     # than pytest-timeout allows a fixture (the fixture then finds them ready).
     session.run("python", "-m", "harness.cluster", "up")
-    session.run("pytest", "tests/e2e", "--with-e2e", *session.posargs)
+    session.run("pytest", *paths, "--with-e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def e2e(session: nox.Session) -> None:
+    """Install the chart into a kind cluster (created or reused) and test it there."""
+    _cluster_tests(session, "tests/e2e")
 
 
 @nox.session(python=PYTHON, default=False)
 def package(session: nox.Session) -> None:
     """Package the chart, round-trip it through a local OCI registry, install it."""
-    install(session)
-    tools(session, "helm", "kind", "kubectl", "registry")
-    session.run("python", "-m", "harness.cluster", "up")
-    session.run("pytest", "tests/e2e/test_package.py", "--with-e2e", *session.posargs)
+    _cluster_tests(session, "tests/e2e/test_package.py")
 
 
 @nox.session(python=PYTHON, default=False)
