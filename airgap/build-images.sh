@@ -66,6 +66,7 @@ gobin() {
     # Build beside the final folder and rename, so an interrupted or
     # concurrent build never leaves a half-written binary in the cache.
     local tmp
+    mkdir -p "$(dirname "$dir")"
     tmp=$(mktemp -d "$dir.XXXXXX")
     python3 "$here/../scripts/gobuild.py" --module "$module" --version "$version" \
       --out "$tmp" "$@" "$name=$pkg"

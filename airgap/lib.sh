@@ -1,5 +1,8 @@
 # Shared setup for the airgap scripts; sourced, not run.
 # shellcheck shell=bash
+# A failure inside $(...) stops the command substitution too, not only the
+# script's own commands (bash leaves errexit off there by default).
+shopt -s inherit_errexit
 _airgap_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 set -a
 # shellcheck source=../versions.env
