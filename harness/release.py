@@ -108,6 +108,7 @@ class ReleaseFactory(Protocol):
         wait: bool = True,
         chart: Path = CHART_DIR,
         prepare: Callable[[str], None] | None = None,
+        pod_security: str = "restricted",
     ) -> Release: ...
 
 

@@ -23,9 +23,10 @@ from harness.config import CHART_DIR
 from harness.kube import dump_namespace, wait_for_workloads, wait_until
 from harness.release import Release, ReleaseFactory, ingress_values, merge
 
-# Pod Security "restricted" is enforced on every test namespace: a chart pod
-# that does not meet it is rejected by the API server.
-RESTRICTED = {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+# Pod Security "restricted" is enforced on every test namespace unless a test
+# asks for another level (the opt-in root init container needs "baseline"): a
+# chart pod that does not meet it is rejected by the API server.
+POD_SECURITY_LABEL = "pod-security.kubernetes.io/enforce"
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def deleted_namespaces(kube_api: client.ApiClient) -> Iterator[list[str]]:
 def namespace_factory(
     kube_api: client.ApiClient, deleted_namespaces: list[str]
 ) -> Iterator[Callable[[str], str]]:
-    """create(name) -> name: a namespace that enforces Pod Security "restricted".
+    """create(name, level) -> name: a namespace enforcing a Pod Security level.
 
     The namespaces are deleted when the module ends, without waiting; the
     session waits for all of them at its end (deleted_namespaces).
@@ -72,8 +73,9 @@ def namespace_factory(
     core = client.CoreV1Api(kube_api)
     created: list[str] = []
 
-    def create(name: str) -> str:
-        core.create_namespace({"metadata": {"name": name, **RESTRICTED}})
+    def create(name: str, level: str = "restricted") -> str:
+        labels = {POD_SECURITY_LABEL: level}
+        core.create_namespace({"metadata": {"name": name, "labels": labels}})
         created.append(name)
         return name
 
@@ -89,7 +91,7 @@ def release_factory(
     request: pytest.FixtureRequest,
     kind_cluster: harness_cluster.Cluster,
     kube_api: client.ApiClient,
-    namespace_factory: Callable[[str], str],
+    namespace_factory: Callable[..., str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ReleaseFactory]:
     """Install releases of the chart into fresh namespaces; uninstall them afterwards.
@@ -97,7 +99,8 @@ def release_factory(
     Values go through a file, never --set (which mangles commas and backslashes,
     CASES.md C07). `chart` installs another copy of the chart (an earlier
     version); `prepare(namespace)` runs between creating the namespace and
-    installing. When a test of the module failed, the namespace is dumped.
+    installing; `pod_security` is the namespace's enforced level. When a test
+    of the module failed, the namespace is dumped.
     """
     releases: list[Release] = []
 
@@ -107,10 +110,11 @@ def release_factory(
         wait: bool = True,
         chart: Path = CHART_DIR,
         prepare: Callable[[str], None] | None = None,
+        pod_security: str = "restricted",
     ) -> Release:
         suffix = secrets.token_hex(3)
         namespace = f"e2e-{suffix}"
-        namespace_factory(namespace)
+        namespace_factory(namespace, pod_security)
         if prepare:
             prepare(namespace)
         rel = Release(
