@@ -62,7 +62,7 @@ class Release:
     ) -> CompletedProcess[str]:
         """`helm upgrade` with exactly these values (plus the Ingress host).
 
-        Values go through a file, never --set (CASES.md C07); --reset-values
+        Values go through a file, never --set (case C07); --reset-values
         makes the chart's defaults apply to everything not given. Helm waits
         for hook Jobs (the restore Job) but not for workloads; call
         harness.kube.wait_for_workloads for those. On success the values become

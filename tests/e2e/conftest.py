@@ -97,7 +97,7 @@ def release_factory(
     """Install releases of the chart into fresh namespaces; uninstall them afterwards.
 
     Values go through a file, never --set (which mangles commas and backslashes,
-    CASES.md C07). `chart` installs another copy of the chart (an earlier
+    case C07). `chart` installs another copy of the chart (an earlier
     version); `prepare(namespace)` runs between creating the namespace and
     installing; `pod_security` is the namespace's enforced level. When a test
     of the module failed, the namespace is dumped.

@@ -97,7 +97,7 @@ HELM_TEST_PASSES = (
 
 
 def test_helm_test_passes_twice(release: Release) -> None:
-    # A second run must not trip over the first run's pods (CASES.md C60).
+    # A second run must not trip over the first run's pods (case C60).
     for _ in range(2):
         result = release.helm("test", release.name, "--logs", "--timeout", "3m")
         assert "Phase:          Succeeded" in result.stdout, result.stdout

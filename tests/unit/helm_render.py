@@ -1,7 +1,7 @@
 """Render the fullstack chart with `helm template` and query the manifests.
 
 Values always travel in files (never `--set`, which splits on commas and eats
-backslashes, CASES.md C07). Renders are cached per (helm, chart, release,
+backslashes, case C07). Renders are cached per (helm, chart, release,
 namespace, values, arguments), so tests may ask for the same render freely.
 """
 

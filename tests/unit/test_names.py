@@ -1,4 +1,4 @@
-"""Object names and label values fit Kubernetes' limits (CASES.md C44)."""
+"""Object names and label values fit Kubernetes' limits (case C44)."""
 
 from __future__ import annotations
 
