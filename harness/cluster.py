@@ -207,6 +207,20 @@ def cluster_exists(name: str) -> bool:
     return name in run(["kind", "get", "clusters"]).stdout.split()
 
 
+def start_stopped_nodes(name: str) -> None:
+    """Start node containers that are stopped (for example after a reboot).
+
+    kind gives its nodes Docker's restart policy "on-failure:1", so a node
+    stopped cleanly with the engine stays stopped; the API server then needs a
+    moment, which wait_for_nodes allows for.
+    """
+    nodes = run(["kind", "get", "nodes", "--name", name]).stdout.split()
+    for node in nodes:
+        state = run(["docker", "inspect", "-f", "{{.State.Running}}", node]).stdout
+        if state.strip() != "true":
+            run(["docker", "start", node])
+
+
 def create_cluster(name: str, port: int, node: str) -> None:
     """Create the kind cluster (kind waits for the control plane)."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
@@ -294,7 +308,9 @@ def up() -> Cluster:
     """Create or reuse the cluster; load images; make sure Traefik runs."""
     name, port = cluster_name(), http_port()
     node = ensure_images()
-    if not cluster_exists(name):
+    if cluster_exists(name):
+        start_stopped_nodes(name)
+    else:
         create_cluster(name, port, node)
     kubeconfig = kubeconfig_path(name)
     write_private(kubeconfig, run(["kind", "get", "kubeconfig", "--name", name]).stdout)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError as ConnectionTrouble
 
 from harness.config import ROOT
 from harness.run import run
@@ -48,14 +49,15 @@ def wait_until(
 
     `failed(state)` may return a reason to stop at once (a Job that failed, a
     container that cannot pull its image). An ApiException while observing
-    counts as a state (for example 404 before the object exists).
+    counts as a state (for example 404 before the object exists), and so does
+    an API server that does not answer yet (a node container just restarted).
     """
     deadline = time.monotonic() + timeout
     last: Any = None
     while True:
         try:
             last = observe()
-        except ApiException as exc:
+        except (ApiException, ConnectionTrouble) as exc:
             last = exc
         else:
             if done(last):
@@ -64,11 +66,12 @@ def wait_until(
             if reason:
                 raise WaitFailed(f"{what}: {reason}; last state: {describe(last)}")
         if time.monotonic() >= deadline:
-            shown = (
-                f"API error {last.status}: {last.reason}"
-                if isinstance(last, ApiException)
-                else describe(last)
-            )
+            if isinstance(last, ApiException):
+                shown = f"API error {last.status}: {last.reason}"
+            elif isinstance(last, ConnectionTrouble):
+                shown = f"API server unreachable: {last}"
+            else:
+                shown = describe(last)
             raise WaitTimeout(
                 f"{what}: not done after {timeout:.0f}s; last state: {shown}"
             )
