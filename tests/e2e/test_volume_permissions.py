@@ -89,10 +89,16 @@ def test_without_volume_permissions_the_database_cannot_start(
     core = client.CoreV1Api(kube_api)
 
     def postgres_log() -> str:
-        pod = postgres_pod(kube_api, release)
+        # Installed without waiting: the StatefulSet may not have made its pod
+        # yet, or the container may not have started.
+        pods = core.list_namespaced_pod(
+            release.namespace, label_selector=release.selector("postgresql")
+        ).items
+        if not pods:
+            return ""
         try:
             return core.read_namespaced_pod_log(
-                pod.metadata.name, release.namespace, container="postgresql"
+                pods[0].metadata.name, release.namespace, container="postgresql"
             )
         except ApiException:
             return ""
@@ -104,7 +110,9 @@ def test_without_volume_permissions_the_database_cannot_start(
         timeout=180,
     )
 
-    assert "/var/lib/postgresql/data/pgdata" in log, log
+    # The failure names the volume's mount point (GNU mkdir -p reports the
+    # first component it cannot enter, not PGDATA itself).
+    assert "/var/lib/postgresql/data" in log, log
 
 
 def test_volume_permissions_hands_the_volume_to_the_database(
