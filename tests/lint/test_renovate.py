@@ -17,6 +17,8 @@ import pytest
 import yaml
 from linters import ROOT
 
+from scripts.check_artifacthub import value_images
+
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 
 
@@ -86,20 +88,6 @@ def test_every_versions_env_pin_has_a_renovate_comment() -> None:
         if re.match(r"[A-Z][A-Z0-9_]*=", line):
             assert number > 0, line
             assert lines[number - 1].startswith("# renovate: "), line
-
-
-def value_images(values: Any) -> set[str]:
-    """Return registry/repository:tag of every image block of values.yaml with a tag."""
-    found = set()
-    if isinstance(values, dict):
-        if {"registry", "repository", "tag"} <= set(values) and values["tag"]:
-            found.add(f"{values['registry']}/{values['repository']}:{values['tag']}")
-        for item in values.values():
-            found |= value_images(item)
-    elif isinstance(values, list):
-        for item in values:
-            found |= value_images(item)
-    return found
 
 
 def test_values_images_are_found() -> None:
