@@ -434,3 +434,15 @@ def test_install_matrix_has_a_node_image_pinned_by_digest_per_minor() -> None:
         assert re.fullmatch(
             rf"kindest/node:v{re.escape(minor)}\.\d+@sha256:[0-9a-f]{{64}}", image
         ), image
+
+
+@pytest.mark.parametrize(("job", "command"), [("e2e", "make e2e"), ("install", "ct")])
+def test_jobs_that_install_an_earlier_chart_check_out_the_history(
+    job: str, command: str
+) -> None:
+    # tests/e2e/test_chart_upgrade.py and ct's upgrade test install the chart
+    # of an earlier commit: a depth-1 checkout fails them on GitHub only.
+    steps = yaml.safe_load((WORKFLOWS / "ci.yaml").read_text())["jobs"][job]["steps"]
+    assert any(command in step.get("run", "") for step in steps), steps
+    checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert [s["with"].get("fetch-depth") for s in checkouts] == [0]
