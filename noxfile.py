@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
 
 nox.needs_version = ">=2025.5.1"
-nox.options.default_venv_backend = "uv|virtualenv"
+# uv comes with nox in the bootstrap group (see the Makefile); the sessions
+# install with `uv pip install -r pyproject.toml --group ...`, which pip lacks.
+nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "unit"]
 
-PYTHON = "3.11"
+# The interpreter running nox (the Makefile's .venv, made by python3): sessions
+# never need another Python, which uv would otherwise try to download.
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 PY_LOCATIONS = ["noxfile.py", "harness", "tests", "scripts", "app/backend"]
 
 
