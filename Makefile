@@ -13,9 +13,11 @@ BOOTSTRAP := $(shell sed -nE 's/^  "((nox|uv)==[^"]+)",?$$/\1/p' pyproject.toml)
 
 .PHONY: up test down lint unit e2e
 
-$(NOX):
+# Rebuilt when pyproject.toml changes, so a new nox or uv pin takes effect.
+$(NOX): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BOOTSTRAP)
+	touch $(NOX)
 
 up: $(NOX)
 	$(NOX) -s up
