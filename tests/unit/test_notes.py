@@ -91,6 +91,10 @@ def test_notes_describe_the_default_install(notes) -> None:
         "  kubectl get secret rel-fullstack-postgresql -n team-a -o go-template='{{ "
         'index .data "password" | base64decode }}\'',
         "  helm test rel -n team-a --logs",
+        # Only this release's test pods, not every release's in the namespace.
+        "  a failed test pod is kept: kubectl logs -n team-a -l "
+        "app.kubernetes.io/name=fullstack,app.kubernetes.io/instance=rel,"
+        "app.kubernetes.io/component=test)",
     ]:
         assert line in text.splitlines(), line
 
