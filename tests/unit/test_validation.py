@@ -84,6 +84,13 @@ RULES = [
         id="adminPassword-and-existingSecret",
     ),
     pytest.param(
+        {"postgresql": {"auth": {"username": "postgres", "adminPassword": "x"}}},
+        'postgresql.auth.adminPassword: not used when postgresql.auth.username is '
+        '"postgres" (the application then connects as the superuser, with '
+        "postgresql.auth.password); remove it, or choose another username.",
+        id="adminPassword-unused-by-the-postgres-user",
+    ),
+    pytest.param(
         {"postgresql": {"auth": {"secretKeys": {"adminPasswordKey": "password"}}}},
         "postgresql.auth.secretKeys: userPasswordKey and adminPasswordKey are both "
         '"password"; the application and superuser passwords need different keys.',
@@ -229,6 +236,33 @@ def test_external_database_settings_are_checked_by_the_template_too(
     )
 
 
+def test_route_targets_are_checked_by_the_template_too(render_error) -> None:
+    # The schema allows only frontend and backend; without it, another name
+    # must still give the value path, not a template error.
+    path = {"path": "/", "pathType": "Prefix", "service": "database"}
+    error = render_error(
+        {
+            "ingress": {"hosts": [{"host": "", "paths": [path]}]},
+            "httpRoute": {
+                "enabled": True,
+                "parentRefs": [{"name": "gateway"}],
+                "paths": [{"path": "/", "type": "PathPrefix", "service": "nothing"}],
+            },
+        },
+        args=["--skip-schema-validation"],
+    )
+
+    assert error == "\n".join(
+        [
+            "fullstack: 2 problems in the values:",
+            '- ingress.hosts[0].paths[0].service: "database" is not a component; '
+            'allowed: "frontend", "backend".',
+            '- httpRoute.paths[0].service: "nothing" is not a component; '
+            'allowed: "frontend", "backend".',
+        ]
+    )
+
+
 def test_schema_requires_external_database_settings(render_error) -> None:
     error = render_error({"postgresql": {"enabled": False}})
 
@@ -338,6 +372,12 @@ def test_schema_requires_external_database_settings(render_error) -> None:
                 "- at '/postgresql': missing property 'auth'",
             ],
             id="nulled-blocks",
+        ),
+        pytest.param(
+            # An empty entry would render `tls: [null]`, which the API rejects.
+            {"ingress": {"tls": [{}]}},
+            ["- at '/ingress/tls/0': minProperties: got 0, want 1"],
+            id="empty-tls-entry",
         ),
     ],
 )

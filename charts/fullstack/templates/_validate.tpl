@@ -118,6 +118,13 @@ Context: the root context (.).
   {{- end -}}
   {{- $keys := $auth.secretKeys -}}
   {{- $separate := include "fullstack.postgresql.separateAdmin" . -}}
+  {{- if and (not $separate) $auth.adminPassword -}}
+    {{- include "fullstack.validate.message" (list
+      "postgresql.auth.adminPassword: not used when postgresql.auth.username is \"postgres\""
+      "(the application then connects as the superuser, with postgresql.auth.password);"
+      "remove it, or choose another username."
+    ) -}}
+  {{- end -}}
   {{- if and $separate (eq $keys.userPasswordKey $keys.adminPasswordKey) -}}
     {{- include "fullstack.validate.message" (list
       "postgresql.auth.secretKeys: userPasswordKey and adminPasswordKey are both"
@@ -502,15 +509,34 @@ Context: the root context (.).
           "expressions, or a plain path."
         ) -}}
       {{- end -}}
-      {{- if not (get $.Values $path.service).enabled -}}
-        {{- include "fullstack.validate.message" (list
-          (printf "%s.service: %s is disabled (%s.enabled=false);"
-            $where (quote $path.service) $path.service)
-          "route only to enabled components."
-        ) -}}
-      {{- end -}}
+      {{- $target := list $ (printf "%s.service" $where) $path.service -}}
+      {{- include "fullstack.validate.routedService" $target -}}
     {{- end -}}
   {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+fullstack.validate.routedService: a route's target is an enabled component.
+The schema allows only frontend and backend; this also holds when it is
+skipped (--skip-schema-validation), where any other name would otherwise end
+in a template error.
+Context: (list root valuePath service).
+*/}}
+{{- define "fullstack.validate.routedService" -}}
+{{- $root := index . 0 -}}
+{{- $where := index . 1 -}}
+{{- $service := index . 2 -}}
+{{- if not (has $service (list "frontend" "backend")) -}}
+  {{- include "fullstack.validate.message" (list
+    (printf "%s: %s is not a component; allowed: \"frontend\", \"backend\"."
+      $where (quote (toString $service)))
+  ) -}}
+{{- else if not (get $root.Values $service).enabled -}}
+  {{- include "fullstack.validate.message" (list
+    (printf "%s: %s is disabled (%s.enabled=false);" $where (quote $service) $service)
+    "route only to enabled components."
+  ) -}}
 {{- end -}}
 {{- end -}}
 
@@ -529,13 +555,8 @@ Context: the root context (.).
     ) -}}
   {{- end -}}
   {{- range $index, $path := $route.paths -}}
-    {{- if not (get $.Values $path.service).enabled -}}
-      {{- include "fullstack.validate.message" (list
-        (printf "httpRoute.paths[%d].service: %s is disabled (%s.enabled=false);"
-          $index (quote $path.service) $path.service)
-        "route only to enabled components."
-      ) -}}
-    {{- end -}}
+    {{- $target := list $ (printf "httpRoute.paths[%d].service" $index) $path.service -}}
+    {{- include "fullstack.validate.routedService" $target -}}
   {{- end -}}
 {{- end -}}
 {{- end -}}
