@@ -85,7 +85,7 @@ RULES = [
     ),
     pytest.param(
         {"postgresql": {"auth": {"username": "postgres", "adminPassword": "x"}}},
-        'postgresql.auth.adminPassword: not used when postgresql.auth.username is '
+        "postgresql.auth.adminPassword: not used when postgresql.auth.username is "
         '"postgres" (the application then connects as the superuser, with '
         "postgresql.auth.password); remove it, or choose another username.",
         id="adminPassword-unused-by-the-postgres-user",
