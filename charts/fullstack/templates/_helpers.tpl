@@ -764,6 +764,9 @@ spec:
         - name: TEST_INTERVAL_SECONDS
           value: {{ include "fullstack.stringify" (int $tests.intervalSeconds) | quote }}
         {{- .env | nindent 8 }}
+        {{- with include "fullstack.container.extraEnv" $tests.extraEnv | trim }}
+        {{- . | nindent 8 }}
+        {{- end }}
       {{- with $tests.resources }}
       resources:
         {{- toYaml . | nindent 8 }}
@@ -775,9 +778,15 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- with $tests.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
+    {{- with $tests.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end -}}
 
 {{/*

@@ -451,10 +451,13 @@ Context: the root context (.).
       ) -}}
     {{- end -}}
   {{- end -}}
-  {{- range $index, $env := .Values.backend.extraEnv -}}
+{{- end -}}
+{{- /* Every client of the database gets the same PG* settings from the chart. */}}
+{{- range $component := list "backend" "backup" "tests" -}}
+  {{- range $index, $env := (get $.Values $component).extraEnv -}}
     {{- if has (toString $env.name) $database -}}
       {{- include "fullstack.validate.message" (list
-        (printf "backend.extraEnv[%d].name: %s %s" $index $env.name $fromDatabase)
+        (printf "%s.extraEnv[%d].name: %s %s" $component $index $env.name $fromDatabase)
         "and cannot be replaced."
       ) -}}
     {{- end -}}
