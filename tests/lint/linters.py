@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.config import ROOT
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 # A linter run: arguments, then the folder it runs in.

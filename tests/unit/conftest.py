@@ -7,25 +7,13 @@ scripts/tools.sh. Set HELM to a Helm 3 binary to run the tier against Helm 3.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer
+from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer, helm_is_v3
 
 from harness.config import find_tool
-
-
-def _helm_is_v3(helm: str) -> bool:
-    result = subprocess.run(
-        [helm, "version", "--short"],
-        check=True,
-        timeout=30,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.startswith("v3.")
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +35,7 @@ def renderer(helm_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Rend
     without its Makefile's version ldflags claims 1.20 offline, below the
     chart's kubeVersion (scripts/tools.sh stamps them; other builds may not).
     """
-    extra = ["--kube-version", "1.33.0"] if _helm_is_v3(helm_binary) else []
+    extra = ["--kube-version", "1.33.0"] if helm_is_v3(helm_binary) else []
     return Renderer(helm_binary, tmp_path_factory.mktemp("render"), extra)
 
 

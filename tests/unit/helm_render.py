@@ -71,6 +71,18 @@ def isolated_env(workdir: Path) -> dict[str, str]:
     }
 
 
+def helm_is_v3(helm: str) -> bool:
+    """Whether a Helm binary is Helm 3 (the tier also runs against Helm 4)."""
+    result = subprocess.run(
+        [helm, "version", "--short"],
+        check=True,
+        timeout=30,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.startswith("v3.")
+
+
 class RenderError(Exception):
     """`helm template` failed; `message` is the chart's (or Helm's) own text."""
 

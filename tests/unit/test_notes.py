@@ -12,21 +12,20 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-from helm_render import CHART_DIR, RENDER_TIMEOUT_SECONDS, dump_values, isolated_env
+from helm_render import (
+    CHART_DIR,
+    RENDER_TIMEOUT_SECONDS,
+    dump_values,
+    helm_is_v3,
+    isolated_env,
+)
 
 from harness.release import notes_warnings
 
 
 @pytest.fixture(scope="module")
 def notes(helm_binary: str, tmp_path_factory) -> Callable[..., str]:
-    version = subprocess.run(
-        [helm_binary, "version", "--short"],
-        check=True,
-        timeout=30,
-        capture_output=True,
-        text=True,
-    ).stdout
-    if version.startswith("v3."):
+    if helm_is_v3(helm_binary):
         pytest.skip("Helm 3 cannot print NOTES without a cluster (install --dry-run)")
     workdir = tmp_path_factory.mktemp("notes")
     cache: dict[str, str] = {}
