@@ -103,6 +103,7 @@ def release_factory(
     of the module failed, the namespace is dumped.
     """
     releases: list[Release] = []
+    failed_before = request.session.testsfailed
 
     def install(
         values: dict[str, Any] | None = None,
@@ -134,9 +135,11 @@ def release_factory(
 
     yield install
 
-    # On failure, the namespace's state goes to the terminal before teardown.
+    # When a test of this module failed, the namespace's state goes to the
+    # terminal before teardown (failures of earlier modules do not count).
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    failed = request.session.testsfailed > failed_before
     for rel in releases:
-        if request.session.testsfailed and reporter:
+        if failed and reporter:
             reporter.write_line(dump_namespace(rel.namespace, rel.kubeconfig))
         rel.helm("uninstall", rel.name, "--wait", "--timeout", "3m", check=False)
