@@ -24,7 +24,8 @@ command -v dockerd >/dev/null || { log "docker: installing docker.io from Debian
 # runc cannot grant what --privileged asks for.
 bounding=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
 if [[ $((16#$bounding)) -ne $((16#1ffffffffff)) ]]; then
-  log "docker: capability bounding set is $bounding; registering runc-capfilter"
+  log "docker: capability bounding set is $bounding; registering runc-capfilter as the"
+  log "docker: default runtime in /etc/docker/daemon.json (undo: see airgap/README.md)"
   (cd "$here/runc-capfilter" && CGO_ENABLED=0 go build -o /usr/local/bin/runc-capfilter .)
   mkdir -p /etc/docker
   python3 - <<'EOF'
