@@ -104,6 +104,13 @@ def lint(session: nox.Session) -> None:
     session.run("python", "scripts/check_artifacthub.py")
 
 
+@nox.session(python=False, default=False)
+def docs(session: nox.Session) -> None:
+    """Regenerate the chart's README.md from values.yaml and README.md.gotmpl."""
+    tools(session, "helm-docs")
+    session.run("helm-docs", "--chart-search-root", "charts", external=True)
+
+
 def _has_target_branch(session: nox.Session) -> bool:
     """Tell whether ct's remote target branch (ct.yaml: origin/main) is known."""
     known = (

@@ -91,5 +91,5 @@ def test_readme_is_generated_from_the_current_values() -> None:
 
     assert result.stdout.strip() == (CHART_DIR / "README.md").read_text().strip(), (
         "charts/fullstack/README.md is not what helm-docs generates from values.yaml"
-        " and README.md.gotmpl: run helm-docs --chart-search-root charts"
+        " and README.md.gotmpl: run `.venv/bin/nox -s docs`"
     )
