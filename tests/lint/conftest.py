@@ -37,57 +37,40 @@ def _tool(name: str) -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def actionlint() -> Run:
-    """Run the pinned actionlint (JSON output) in a folder."""
-    binary = _tool("actionlint")
+def _runner(*command: str, timeout: int = 120) -> Run:
+    """Return run(*args, cwd): the command with args in cwd, never raising on failure."""
 
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [binary, "-no-color", "-format", "{{json .}}", *args],
+            [*command, *args],
             cwd=cwd,
             capture_output=True,
             text=True,
             check=False,
-            timeout=120,
+            timeout=timeout,
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> Run:
+    """Run the pinned actionlint (JSON output) in a folder."""
+    return _runner(_tool("actionlint"), "-no-color", "-format", "{{json .}}")
 
 
 @pytest.fixture(scope="session")
 def zizmor() -> Run:
     """Run zizmor offline (JSON output) on paths inside a folder."""
-    binary = _tool("zizmor")
-
-    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [binary, "--offline", "--no-progress", "--format", "json", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-
-    return run
+    return _runner(_tool("zizmor"), "--offline", "--no-progress", "--format", "json")
 
 
 @pytest.fixture(scope="session")
 def policy() -> Run:
     """Run scripts/check_workflows.py on paths inside a folder."""
-
-    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "check_workflows.py"), *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-
-    return run
+    return _runner(
+        sys.executable, str(ROOT / "scripts" / "check_workflows.py"), timeout=60
+    )
 
 
 @pytest.fixture
