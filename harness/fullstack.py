@@ -324,9 +324,13 @@ class BackupVolume:
 
 
 def dumps(files: dict[str, BackupFile], release: Release) -> list[str]:
-    """The release's dump names among the files, oldest first (by name)."""
-    prefix = f"{release.name}-fullstack-"
-    return sorted(n for n in files if n.startswith(prefix) and n.endswith(".dump"))
+    """The release's dump names among the files, oldest first (by name).
+
+    A dump of the release is named exactly <fullname>-YYYYMMDDTHHMMSSZ.dump;
+    a longer name with the same start belongs to someone else.
+    """
+    shape = re.compile(re.escape(f"{release.name}-fullstack-") + r"\d{8}T\d{6}Z\.dump")
+    return sorted(n for n in files if shape.fullmatch(n))
 
 
 def written_dump(backup: JobRun) -> str:

@@ -118,10 +118,15 @@ def test_invalid_dump_fails_the_job_and_leaves_no_file(
 def test_retention_keeps_the_newest_three(
     release: Release, kube_api: client.ApiClient, volume: BackupVolume
 ) -> None:
-    # C31: a partial file of a killed run, and a file of someone else.
+    # C31: a partial file of a run killed two hours ago (older than the Job
+    # deadline), one of a run that may still be going, and files of others:
+    # one whose name merely starts with this release's full name.
+    stale = ".fs-fullstack-20200101T000000Z.dump.partial"
+    running = ".fs-fullstack-20200101T000001Z.dump.partial"
+    others = ["someone-else.dump", "fs-fullstack-eu-20200101T000000Z.dump"]
     volume.sh(
-        "touch /backups/.fs-fullstack-20200101T000000Z.dump.partial "
-        "/backups/someone-else.dump"
+        f"touch -d '2 hours ago' /backups/{stale}; "
+        f"touch /backups/{running} " + " ".join(f"/backups/{n}" for n in others)
     )
 
     written = []
@@ -134,8 +139,9 @@ def test_retention_keeps_the_newest_three(
     assert len(set(written)) == 5, written
     # Exactly the three newest dumps stay; the newest is one of them.
     assert dumps(files, release) == written[-3:]
-    assert "someone-else.dump" in files
-    assert [name for name in files if name.endswith(".partial")] == []
+    assert [name for name in others if name not in files] == []
+    assert [name for name in files if name.endswith(".partial")] == [running]
+    volume.sh(f"rm /backups/{running}")
 
 
 def test_install_time_dump_never_prunes(

@@ -73,6 +73,8 @@ template:
             value: {{ include "fullstack.stringify" (int $values.retention.keepLast) | quote }}
           - name: BACKUP_MAX_AGE_DAYS
             value: {{ include "fullstack.stringify" (int $values.retention.maxAgeDays) | quote }}
+          - name: BACKUP_STALE_MINUTES
+            value: {{ include "fullstack.stringify" (div (add (int64 $values.activeDeadlineSeconds) 59) 60) | quote }}
           - name: BACKUP_PRUNE
             value: {{ ternary "1" "0" .prune | quote }}
           {{- if .waitSeconds }}

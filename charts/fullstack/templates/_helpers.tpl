@@ -623,6 +623,10 @@ BACKUP_WAIT_SECONDS is set (the install run); pg_dump writes to a hidden
 temporary name that is validated with pg_restore --list and only then renamed,
 the trap removes the temporary file on any failure, and retention only runs
 after a good dump (unless BACKUP_PRUNE=0) and never deletes the newest dump.
+Only names of the exact shape PREFIX-YYYYMMDDTHHMMSSZ.dump are this release's
+dumps, so another release whose name starts with this one's (on a shared
+claim) keeps its files; a temporary file is removed only once it is older than
+the Job deadline (BACKUP_STALE_MINUTES), when no running Job can own it.
 Context: none (settings come from the container env).
 */}}
 {{- define "fullstack.backup.script" -}}
@@ -632,9 +636,13 @@ dir="${BACKUP_DIR:-/backups}"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 final="${dir}/${BACKUP_PREFIX}-${stamp}.dump"
 partial="${dir}/.${BACKUP_PREFIX}-${stamp}.dump.partial"
+shape='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z'
+dumps="${BACKUP_PREFIX}-${shape}.dump"
 trap 'rm -f -- "$partial"' EXIT
-# A run killed with SIGKILL (deadline, node loss) cannot run its trap.
-find "$dir" -maxdepth 1 -type f -name ".${BACKUP_PREFIX}-*.dump.partial" -print -delete
+# A run killed with SIGKILL (deadline, node loss) cannot run its trap; one
+# still running (the install run beside a scheduled one) is younger than that.
+find "$dir" -maxdepth 1 -type f -name ".${dumps}.partial" \
+  -mmin "+${BACKUP_STALE_MINUTES}" -print -delete
 if [ "${BACKUP_WAIT_SECONDS:-0}" -gt 0 ]; then
   deadline=$(( $(date +%s) + BACKUP_WAIT_SECONDS ))
   until pg_isready --quiet; do
@@ -676,9 +684,9 @@ while IFS= read -r name; do
   fi
   echo "backup: retention removes ${name}"
   rm -f -- "${dir}/${name}"
-done < <(find "$dir" -maxdepth 1 -type f -name "${BACKUP_PREFIX}-*.dump" -printf '%f\n' | LC_ALL=C sort -r)
+done < <(find "$dir" -maxdepth 1 -type f -name "$dumps" -printf '%f\n' | LC_ALL=C sort -r)
 echo "backup: dumps kept:"
-find "$dir" -maxdepth 1 -type f -name "${BACKUP_PREFIX}-*.dump" -printf '  %f %s bytes\n' | LC_ALL=C sort -r
+find "$dir" -maxdepth 1 -type f -name "$dumps" -printf '  %f %s bytes\n' | LC_ALL=C sort -r
 {{- end -}}
 
 {{/*
