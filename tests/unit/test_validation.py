@@ -374,6 +374,18 @@ def test_schema_requires_external_database_settings(render_error) -> None:
             id="nulled-blocks",
         ),
         pytest.param(
+            # The frontend image proxies to scheme://host[:port] only and would
+            # crash-loop on a path; the schema says so at install time.
+            {"frontend": {"backendUrl": "http://api.example.test/v1"}},
+            [
+                "- at '/frontend/backendUrl': 'http://api.example.test/v1' does not "
+                "match pattern '^(https?://[A-Za-z0-9._:\\\\[\\\\]-]+/?)?$'",
+                "- at '/frontend/backendUrl': value must be 'http(s)://host[:port] "
+                "without a path, or empty'",
+            ],
+            id="backend-url-with-a-path",
+        ),
+        pytest.param(
             # An empty entry would render `tls: [null]`, which the API rejects.
             {"ingress": {"tls": [{}]}},
             ["- at '/ingress/tls/0': minProperties: got 0, want 1"],
