@@ -38,7 +38,7 @@ def _tool(name: str) -> str:
 
 
 def _runner(*command: str, timeout: int = 120) -> Run:
-    """Return run(*args, cwd): the command with args in cwd, never raising on failure."""
+    """Return run(*args, cwd): the command with args in cwd; failures are returned."""
 
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
