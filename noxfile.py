@@ -235,6 +235,7 @@ def ct(session: nox.Session) -> None:
         *namespace,
         "--create-namespace",
         "--wait",
+        "--wait-for-jobs",
         "--timeout",
         "10m",
         external=True,

@@ -18,8 +18,9 @@ import yaml
 
 from harness import cluster as harness_cluster
 from harness.config import CHART_DIR
+from harness.fullstack import wait_for_initial_dump
 from harness.kube import wait_for_workloads, wait_until
-from harness.release import ingress_values
+from harness.release import Release, ingress_values
 from harness.run import run
 
 RELEASE = "fullstack"
@@ -60,7 +61,11 @@ def main() -> None:
             ],
             stream=True,
         )
-    wait_for_workloads(cluster.api_client(), NAMESPACE)
+    api = cluster.api_client()
+    wait_for_workloads(api, NAMESPACE)
+    # The install-time dump is a Job: up is done when the first backup is (C62).
+    release = Release(RELEASE, NAMESPACE, host="", kubeconfig=kubeconfig)
+    wait_for_initial_dump(api, release)
     url = f"http://localhost:{cluster.http_port}/"
     wait_until(
         lambda: http_status(url),
