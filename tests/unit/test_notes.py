@@ -20,7 +20,7 @@ from helm_render import (
     isolated_env,
 )
 
-from harness.release import notes_warnings
+from harness.release import merge, notes_warnings
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +213,23 @@ def test_risky_settings_are_warned_about(notes) -> None:
         "postgresql.service.type is LoadBalancer: the database is reachable from "
         "outside the cluster.",
     ]
+
+
+def test_frontend_proxy_target_blocked_by_its_network_policy_is_warned_about(
+    notes,
+) -> None:
+    elsewhere = {"frontend": {"backendUrl": "http://api.other-team:8080"}}
+    warning = (
+        "frontend.backendUrl is set and networkPolicy.frontend.extraEgress is "
+        "empty: the frontend's NetworkPolicy lets it reach only DNS and this "
+        "release's backend pods, so /api/ fails for any other backend until "
+        "networkPolicy.frontend.extraEgress allows it."
+    )
+    egress = [{"to": [{"namespaceSelector": {}}], "ports": [{"port": 8080}]}]
+
+    blocked = merge(elsewhere, {"networkPolicy": {"enabled": True}})
+    assert warning in notes_warnings(notes(blocked))
+    # No policy, or a policy with an egress rule for it: nothing to warn about.
+    assert warning not in notes_warnings(notes(elsewhere))
+    allowed = {"networkPolicy": {"enabled": True, "frontend": {"extraEgress": egress}}}
+    assert warning not in notes_warnings(notes(merge(elsewhere, allowed)))
