@@ -3,7 +3,10 @@
 The previous version is the chart as the newest commit that changed
 charts/fullstack left it, unless the working tree's chart is that commit's
 exactly: then it is the commit before. It is taken from git, installed with
-its defaults, given data, and upgraded to the working tree's chart.
+its defaults, given data, and upgraded to the working tree's chart under a
+new version and appVersion, as a release would publish it: labels that carry
+either (helm.sh/chart, app.kubernetes.io/version on objects without an image)
+change, and no selector or volumeClaimTemplate may change with them (C13).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +112,15 @@ def claims(api: client.ApiClient, release: Release) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
+def next_chart(chart_copy_factory: Callable[..., Path]) -> Path:
+    """The working tree's chart as a newer release: version and appVersion bumped."""
+    return chart_copy_factory("99.0.0", app_version="99.0.0")
+
+
 @pytest.mark.upgrade
 def test_upgrade_from_the_previous_chart_keeps_data_and_restarts_only_changes(
-    release: Release, kube_api: client.ApiClient
+    release: Release, kube_api: client.ApiClient, next_chart: Path
 ) -> None:
     # Data written with the previous chart, and what must survive the upgrade.
     written = [f"before-upgrade-{index}" for index in (1, 2)]
@@ -121,7 +131,8 @@ def test_upgrade_from_the_previous_chart_keeps_data_and_restarts_only_changes(
     assert any(name.startswith("data-") for name in volumes), volumes
     before = workloads(kube_api, release)
 
-    release.upgrade(release.values)
+    # Helm rejects a changed selector or volumeClaimTemplate here (C13).
+    release.upgrade(release.values, chart=next_chart)
     wait_for_workloads(kube_api, release.namespace)
 
     # The data, the password and the volumes are the ones from before.
@@ -131,6 +142,8 @@ def test_upgrade_from_the_previous_chart_keeps_data_and_restarts_only_changes(
     assert claims(kube_api, release) == volumes
     status = release.status()
     assert (status["version"], status["info"]["status"]) == (2, "deployed")
+    (listed,) = json.loads(release.helm("list", "--output", "json").stdout)
+    assert (listed["chart"], listed["app_version"]) == ("fullstack-99.0.0", "99.0.0")
     # A workload whose pod template did not change keeps its pods (no needless
     # database restart); one whose template changed runs only new pods.
     after = workloads(kube_api, release)

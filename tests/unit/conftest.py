@@ -6,12 +6,10 @@ scripts/tools.sh. Set HELM to a Helm 3 binary to run the tier against Helm 3.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from helm_render import CHART_DIR, FIXED_PASSWORDS, Manifests, Renderer, helm_is_v3
+from helm_render import FIXED_PASSWORDS, Manifests, Renderer, helm_is_v3
 
 from harness.config import find_tool
 
@@ -61,24 +59,3 @@ def default_manifests(render: Callable[..., Manifests]) -> Manifests:
 def fixed_manifests(render: Callable[..., Manifests]) -> Manifests:
     """Default values with fixed passwords, so the whole render is deterministic."""
     return render(FIXED_PASSWORDS)
-
-
-@pytest.fixture(scope="session")
-def chart_copy_factory(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[str], Path]:
-    """copy(version) -> a copy of the chart whose Chart.yaml has that version."""
-
-    def copy(version: str) -> Path:
-        target = tmp_path_factory.mktemp(f"chart-{version}") / "fullstack"
-        shutil.copytree(CHART_DIR, target)
-        chart_yaml = target / "Chart.yaml"
-        lines = chart_yaml.read_text().splitlines()
-        lines = [
-            f"version: {version}" if line.startswith("version:") else line
-            for line in lines
-        ]
-        chart_yaml.write_text("\n".join(lines) + "\n")
-        return target
-
-    return copy
