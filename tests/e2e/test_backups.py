@@ -1,11 +1,13 @@
 """Backups and restores with the real pg_dump, pg_restore and backup volume
-(C28, C30, C31, the restore Job).
+(C27, C28, C30, C31, the restore Job).
 
-One release for the module, with `backup.retention.keepLast: 3` and a password
-full of characters that YAML, URLs and shells treat specially; the tests run in
-file order and count the dumps the earlier ones left. Backup runs are Jobs
-made from the release's CronJob; the volume is looked into from a pod with the
-same image, volume and security context.
+One release for the module, with `backup.retention.keepLast: 3`, PostgreSQL on
+port 5433 instead of 5432 (C27), and its passwords in an existing Secret under
+custom key names (C11, C28), the application's full of characters that YAML,
+URLs and shells treat specially (C06); the tests run in file order and count the dumps
+the earlier ones left. Backup runs are Jobs made from the release's CronJob;
+the volume is looked into from a pod with the same image, volume and security
+context.
 """
 
 from __future__ import annotations
@@ -31,11 +33,19 @@ from harness.kube import job_logs
 from harness.release import Release, ReleaseFactory, merge
 
 PASSWORD = "p@ss:w/rd?#%1 'single' \"double\" `back` $HOME *a &b, \\c"
+SECRET = "db-credentials"
+USER_KEY = "app-pass"
 VALUES: dict[str, Any] = {
     "frontend": {"enabled": False},
     "ingress": {"enabled": False},
     "tests": {"enabled": False},
-    "postgresql": {"auth": {"password": PASSWORD}},
+    "postgresql": {
+        "auth": {
+            "existingSecret": SECRET,
+            "secretKeys": {"userPasswordKey": USER_KEY, "adminPasswordKey": "su-pass"},
+        },
+        "service": {"port": 5433},
+    },
     "backup": {"retention": {"keepLast": 3}},
 }
 DUMP_NAME = re.compile(r"fs-fullstack-\d{8}T\d{6}Z\.dump")
@@ -43,8 +53,18 @@ DUMP_NAME = re.compile(r"fs-fullstack-\d{8}T\d{6}Z\.dump")
 
 @pytest.fixture(scope="module")
 def release(release_factory: ReleaseFactory, kube_api: client.ApiClient) -> Release:
-    """The backend, PostgreSQL and backups, after the install-time dump."""
-    release = release_factory(VALUES)
+    """The backend, PostgreSQL and backups, after the install-time dump (C62)."""
+
+    def credentials(namespace: str) -> None:
+        client.CoreV1Api(kube_api).create_namespaced_secret(
+            namespace,
+            {
+                "metadata": {"name": SECRET},
+                "stringData": {USER_KEY: PASSWORD, "su-pass": "superuser-secret"},
+            },
+        )
+
+    release = release_factory(VALUES, prepare=credentials)
     wait_for_initial_dump(kube_api, release)
     return release
 
@@ -64,7 +84,7 @@ def test_backup_with_a_wrong_password_fails_and_leaves_no_file(
     assert len(dumps(before, release)) == 1, before
     client.CoreV1Api(kube_api).create_namespaced_secret(
         release.namespace,
-        {"metadata": {"name": "wrong-password"}, "stringData": {"password": "wrong"}},
+        {"metadata": {"name": "wrong-password"}, "stringData": {USER_KEY: "wrong"}},
     )
 
     backup = run_backup(kube_api, release, password_secret="wrong-password")
