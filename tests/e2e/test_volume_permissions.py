@@ -5,8 +5,9 @@ database start whatever the chart does. These tests take that away: a volume
 is prepared owned by root with mode 0700 (what storage that ignores fsGroup
 gives a non-root pod) and handed to the chart as an existing claim. Without
 volumePermissions PostgreSQL cannot create its data directory; with it, the
-root init container gives the volume to the database user first. The init
-container runs as root, so these namespaces enforce Pod Security "baseline".
+root init container gives the volume to the database user first, and the
+backup's init container does the same for a prepared backup volume. The init
+containers run as root, so these namespaces enforce Pod Security "baseline".
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.app import item_round_trip
 from harness.config import postgres_image
-from harness.fullstack import postgres_pod
-from harness.kube import run_job, wait_until
+from harness.fullstack import postgres_pod, wait_for_initial_dump
+from harness.kube import job_logs, run_job, wait_until
 from harness.release import Release, ReleaseFactory
 
 CLAIM = "prepared-data"
+BACKUP_CLAIM = "prepared-backups"
 # Only the database: no backup Job waiting for it, no Ingress needed.
 VALUES = {
     "backup": {"enabled": False},
@@ -30,50 +32,52 @@ VALUES = {
 }
 
 
-def root_owned_volume(api: client.ApiClient) -> Callable[[str], None]:
-    """prepare(namespace): create CLAIM and make its root root:root 0700."""
+def root_owned_volume(api: client.ApiClient, *claims: str) -> Callable[[str], None]:
+    """prepare(namespace): create each claim (CLAIM by default), root:root 0700."""
 
     def prepare(namespace: str) -> None:
-        client.CoreV1Api(api).create_namespaced_persistent_volume_claim(
-            namespace,
-            {
-                "metadata": {"name": CLAIM},
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": "1Gi"}},
-                },
-            },
-        )
-        container = {
-            "name": "prepare",
-            "image": postgres_image(),
-            "imagePullPolicy": "IfNotPresent",
-            "command": [
-                "sh",
-                "-ec",
-                "chown 0:0 /data; chmod 0700 /data; ls -ldn /data",
-            ],
-            "securityContext": {"runAsUser": 0, "allowPrivilegeEscalation": False},
-            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-        }
-        spec = {
-            "backoffLimit": 0,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [container],
-                    "volumes": [
-                        {"name": "data", "persistentVolumeClaim": {"claimName": CLAIM}}
-                    ],
-                }
-            },
-        }
-        job = run_job(api, namespace, "prepare", spec, timeout=180)
-        assert job.succeeded, job.logs
-        mode, _, owner, group, *_ = job.logs.split()
-        assert (mode, owner, group) == ("drwx------", "0", "0"), job.logs
+        for claim in claims or (CLAIM,):
+            root_owned_claim(api, namespace, claim)
 
     return prepare
+
+
+def root_owned_claim(api: client.ApiClient, namespace: str, claim: str) -> None:
+    """Create a claim whose volume root is owned by root with mode 0700."""
+    client.CoreV1Api(api).create_namespaced_persistent_volume_claim(
+        namespace,
+        {
+            "metadata": {"name": claim},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
+    container = {
+        "name": "prepare",
+        "image": postgres_image(),
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["sh", "-ec", "chown 0:0 /data; chmod 0700 /data; ls -ldn /data"],
+        "securityContext": {"runAsUser": 0, "allowPrivilegeEscalation": False},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    spec = {
+        "backoffLimit": 0,
+        "template": {
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [container],
+                "volumes": [
+                    {"name": "data", "persistentVolumeClaim": {"claimName": claim}}
+                ],
+            }
+        },
+    }
+    job = run_job(api, namespace, f"prepare-{claim}", spec, timeout=180)
+    assert job.succeeded, job.logs
+    mode, _, owner, group, *_ = job.logs.split()
+    assert (mode, owner, group) == ("drwx------", "0", "0"), job.logs
 
 
 def test_without_volume_permissions_the_database_cannot_start(
@@ -115,18 +119,21 @@ def test_without_volume_permissions_the_database_cannot_start(
     assert "/var/lib/postgresql/data" in log, log
 
 
-def test_volume_permissions_hands_the_volume_to_the_database(
+def test_volume_permissions_hands_the_volumes_to_the_database_and_backups(
     release_factory: ReleaseFactory, kube_api: client.ApiClient
 ) -> None:
     release: Release = release_factory(
         {
-            **VALUES,
             "postgresql": {
                 **VALUES["postgresql"],
                 "volumePermissions": {"enabled": True},
             },
+            "backup": {
+                "persistence": {"existingClaim": BACKUP_CLAIM},
+                "volumePermissions": {"enabled": True},
+            },
         },
-        prepare=root_owned_volume(kube_api),
+        prepare=root_owned_volume(kube_api, CLAIM, BACKUP_CLAIM),
         pod_security="baseline",
     )
 
@@ -136,3 +143,7 @@ def test_volume_permissions_hands_the_volume_to_the_database(
     statuses = {s.name: s for s in pod.status.init_container_statuses or []}
     assert statuses["volume-permissions"].state.terminated.exit_code == 0
     item_round_trip(kube_api, release, "volume-permissions")
+    # The install-time dump was written to the prepared backup volume.
+    job = wait_for_initial_dump(kube_api, release)
+    logs = job_logs(kube_api, release.namespace, job.metadata.name)
+    assert "backup: wrote " in logs, logs
