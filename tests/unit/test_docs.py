@@ -31,3 +31,21 @@ def test_every_case_id_used_in_the_code_is_in_the_catalogue() -> None:
 
     assert used, "no case ids found in the code"
     assert used - listed == set()
+
+
+def test_every_test_file_of_a_case_refers_to_it() -> None:
+    # A file listed for a case names one of the row's ids, next to the test
+    # that covers it: a row cannot point at a file that never heard of it.
+    files = {path.name: path for path in TESTS.glob("*/test_*.py")}
+    unrelated = []
+    for line in CASES.splitlines():
+        if not line.startswith("| C"):
+            continue
+        _, ids, _, tested_in, *_ = line.split("|")
+        case_ids = re.findall(r"\bC\d\d\b", ids)
+        for name in re.findall(r"`(test_[a-z_]+\.py)`", tested_in):
+            text = files[name].read_text(encoding="utf-8")
+            if not any(case_id in text for case_id in case_ids):
+                unrelated.append(f"{name} for {', '.join(case_ids)}")
+
+    assert unrelated == []

@@ -82,6 +82,7 @@ def test_names_fit_and_stay_unique(render, release: str, values: dict) -> None:
 def test_statefulset_service_name_matches_headless_service_when_truncated(
     render,
 ) -> None:
+    # C25: serviceName names the headless Service, also after truncation.
     manifests = render({"fullnameOverride": LONG_OVERRIDE})
     statefulset = manifests.of_kind("StatefulSet")[0]
     headless = [
