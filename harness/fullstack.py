@@ -98,6 +98,41 @@ def _psql_literal(value: str) -> str:
     return f"'{escaped}'"
 
 
+def postgres_exec(
+    api: client.ApiClient,
+    release: Release,
+    *command: str,
+    input: str | None = None,
+    check: bool = True,
+) -> CompletedProcess[str]:
+    """Run a command in the postgresql container of the release's database pod.
+
+    `input` goes to the command's stdin; with check=False a failing command
+    (or an exec whose container went away) is returned, not raised.
+    """
+    pod = postgres_pod(api, release)
+    stdin = ["-i"] if input is not None else []
+    return run(
+        [
+            "kubectl",
+            "exec",
+            *stdin,
+            "--kubeconfig",
+            release.kubeconfig,
+            "-n",
+            release.namespace,
+            pod.metadata.name,
+            "-c",
+            "postgresql",
+            "--",
+            *command,
+        ],
+        input=input,
+        timeout=60,
+        check=check,
+    )
+
+
 def psql(
     api: client.ApiClient,
     release: Release,
@@ -113,38 +148,25 @@ def psql(
     psql variables (`:'name'`) then quote values of any content. A failing
     statement fails the call.
     """
-    pod = postgres_pod(api, release)
     settings = "".join(
         f"\\set {key} {_psql_literal(value)}\n"
         for key, value in (variables or {}).items()
     )
-    result = run(
-        [
-            "kubectl",
-            "exec",
-            "-i",
-            "--kubeconfig",
-            release.kubeconfig,
-            "-n",
-            release.namespace,
-            pod.metadata.name,
-            "-c",
-            "postgresql",
-            "--",
-            "psql",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--no-psqlrc",
-            "--quiet",
-            "--tuples-only",
-            "--no-align",
-            "--username",
-            "postgres",
-            "--dbname",
-            database,
-        ],
+    result = postgres_exec(
+        api,
+        release,
+        "psql",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--no-psqlrc",
+        "--quiet",
+        "--tuples-only",
+        "--no-align",
+        "--username",
+        "postgres",
+        "--dbname",
+        database,
         input=settings + sql,
-        timeout=60,
     )
     return result.stdout.strip()
 

@@ -22,10 +22,9 @@ from kubernetes import client
 
 from harness.app import service_name, service_proxy
 from harness.cluster import Cluster
-from harness.fullstack import postgres_pod, psql
+from harness.fullstack import postgres_exec, postgres_pod, psql
 from harness.kube import wait_until
 from harness.release import Release, ReleaseFactory
-from harness.run import run
 
 log = logging.getLogger("harness")
 
@@ -147,22 +146,12 @@ def test_acknowledged_writes_survive_a_crash_and_a_forced_pod_deletion(
     # kubelet restarts it and PostgreSQL replays its WAL.
     pod = postgres_pod(kube_api, release)
     restarts = server_restarts(pod)
-    run(
-        [
-            "kubectl",
-            "exec",
-            "--kubeconfig",
-            release.kubeconfig,
-            "-n",
-            release.namespace,
-            pod.metadata.name,
-            "-c",
-            "postgresql",
-            "--",
-            "sh",
-            "-c",
-            'pg_ctl stop --mode=immediate --pgdata="$PGDATA"',
-        ],
+    postgres_exec(
+        kube_api,
+        release,
+        "sh",
+        "-c",
+        'pg_ctl stop --mode=immediate --pgdata="$PGDATA"',
         check=False,  # the exec may lose its container before it reports
     )
     wait_until(
@@ -174,10 +163,10 @@ def test_acknowledged_writes_survive_a_crash_and_a_forced_pod_deletion(
             f"restarts {server_restarts(found)}, ready {ready(found)}"
         ),
     )
-    log = core.read_namespaced_pod_log(
+    server_log = core.read_namespaced_pod_log(
         pod.metadata.name, release.namespace, container="postgresql"
     )
-    assert "automatic recovery in progress" in log, log
+    assert "automatic recovery in progress" in server_log, server_log
     writer.wait_for(10, "after crash recovery")
 
     # 2. Force-delete the pod, as `kubectl delete --grace-period=0 --force`.
