@@ -83,12 +83,19 @@ def postgres_pod(api: client.ApiClient, release: Release) -> client.V1Pod:
     )
 
 
-def restart_count(pod: client.V1Pod) -> int:
-    """Return the restarts of all containers of a pod, init containers included."""
+def restart_count(pod: client.V1Pod, container: str | None = None) -> int:
+    """Return the restarts of a pod's containers, init containers included.
+
+    With `container`, only that container's.
+    """
     statuses = (pod.status.init_container_statuses or []) + (
         pod.status.container_statuses or []
     )
-    return sum(status.restart_count for status in statuses)
+    return sum(
+        status.restart_count
+        for status in statuses
+        if container is None or status.name == container
+    )
 
 
 def _psql_literal(value: str) -> str:
@@ -104,6 +111,7 @@ def postgres_exec(
     *command: str,
     input: str | None = None,
     check: bool = True,
+    timeout: float = 60,
 ) -> CompletedProcess[str]:
     """Run a command in the postgresql container of the release's database pod.
 
@@ -128,7 +136,7 @@ def postgres_exec(
             *command,
         ],
         input=input,
-        timeout=60,
+        timeout=timeout,
         check=check,
     )
 
@@ -140,6 +148,7 @@ def psql(
     *,
     database: str = "app",
     variables: dict[str, str] | None = None,
+    timeout: float = 60,
 ) -> str:
     """Run SQL as the superuser inside the PostgreSQL pod; return unaligned rows.
 
@@ -167,6 +176,7 @@ def psql(
         "--dbname",
         database,
         input=settings + sql,
+        timeout=timeout,
     )
     return result.stdout.strip()
 
