@@ -25,6 +25,16 @@ _HELM_PREFIX = re.compile(
 _ERROR_LINE = re.compile(r"^Error: ", re.MULTILINE)
 
 
+# The checks of the chart's helm test pods with every component enabled.
+HELM_TEST_CHECKS = (
+    "backend health",
+    "backend readiness (database reachable, schema ready)",
+    "database",
+    "frontend health",
+    "frontend page",
+)
+
+
 @dataclass
 class Release:
     """A helm release of the chart installed by a test."""
@@ -87,6 +97,24 @@ class Release:
         if result.returncode == 0:
             self.values = merged
         return result
+
+    def helm_test(self, timeout: str = "3m") -> dict[str, str]:
+        """Run `helm test --logs`; assert it passed; return its checks by name.
+
+        The chart's test pods print one `PASS <check>: <what was asked and
+        answered>` line per check (`FAIL ...` when one fails).
+        """
+        result = self.helm("test", self.name, "--logs", "--timeout", timeout)
+        output = result.stdout
+        assert "Phase:          Succeeded" in output, output
+        assert "Phase:          Failed" not in output, output
+        assert "FAIL " not in output, output
+        checks = {}
+        for line in output.splitlines():
+            if line.startswith("PASS "):
+                name, _, detail = line.removeprefix("PASS ").partition(": ")
+                checks[name] = detail
+        return checks
 
     def status(self) -> dict[str, Any]:
         """Return `helm status -o json` of the release (revision, state, notes)."""
