@@ -227,9 +227,17 @@ def test_frontend_proxy_target_blocked_by_its_network_policy_is_warned_about(
     )
     egress = [{"to": [{"namespaceSelector": {}}], "ports": [{"port": 8080}]}]
 
-    blocked = merge(elsewhere, {"networkPolicy": {"enabled": True}})
-    assert warning in notes_warnings(notes(blocked))
-    # No policy, or a policy with an egress rule for it: nothing to warn about.
-    assert warning not in notes_warnings(notes(elsewhere))
+    policy = {"networkPolicy": {"enabled": True}}
     allowed = {"networkPolicy": {"enabled": True, "frontend": {"extraEgress": egress}}}
-    assert warning not in notes_warnings(notes(merge(elsewhere, allowed)))
+    no_frontend = {"frontend": {"enabled": False}, "ingress": {"enabled": False}}
+
+    assert warning in notes_warnings(notes(merge(elsewhere, policy)))
+    # Nothing to warn about without a policy, with an egress rule for the
+    # backend, without backendUrl, or without a frontend.
+    for values in (
+        elsewhere,
+        merge(elsewhere, allowed),
+        policy,
+        merge(elsewhere, policy, no_frontend),
+    ):
+        assert warning not in notes_warnings(notes(values)), values
