@@ -34,8 +34,10 @@ def test_every_case_id_used_in_the_code_is_in_the_catalogue() -> None:
 
 
 def test_every_test_file_of_a_case_refers_to_it() -> None:
-    # A file listed for a case names one of the row's ids, next to the test
-    # that covers it: a row cannot point at a file that never heard of it.
+    # A file listed for a row names at least one of the row's ids (in a
+    # comment or docstring of the test that covers it): a row cannot point at
+    # a file that never heard of its cases. One id per file is enough, as a
+    # row groups cases that one test often covers together.
     files = {path.name: path for path in TESTS.glob("*/test_*.py")}
     unrelated = []
     for line in CASES.splitlines():
