@@ -222,12 +222,26 @@ def start_stopped_nodes(name: str) -> None:
 
 
 def create_cluster(name: str, port: int, node: str) -> None:
-    """Create the kind cluster (kind waits for the control plane)."""
+    """Create the kind cluster (kind waits for the control plane).
+
+    kind writes the cluster's credentials to the harness's own kubeconfig
+    file, not to ~/.kube/config, whose current context stays the user's.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(kind_config(name, port, node))
     try:
         run(
-            ["kind", "create", "cluster", "--config", handle.name, "--wait", "5m"],
+            [
+                "kind",
+                "create",
+                "cluster",
+                "--config",
+                handle.name,
+                "--kubeconfig",
+                kubeconfig_path(name),
+                "--wait",
+                "5m",
+            ],
             timeout=900,
             stream=True,
         )
@@ -324,11 +338,15 @@ def up() -> Cluster:
 
 
 def down() -> None:
+    """Delete the cluster and the harness's kubeconfig file of it."""
+    name = cluster_name()
+    kubeconfig = kubeconfig_path(name)
     run(
-        ["kind", "delete", "cluster", "--name", cluster_name()],
+        ["kind", "delete", "cluster", "--name", name, "--kubeconfig", kubeconfig],
         timeout=300,
         stream=True,
     )
+    kubeconfig.unlink(missing_ok=True)
 
 
 def main() -> None:

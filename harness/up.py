@@ -10,6 +10,7 @@ waits until every workload is ready and prints how to reach it.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tempfile
 import urllib.request
@@ -74,6 +75,14 @@ def main() -> None:
         timeout=60,
         interval=1,
     )
+    # `make down` deletes the FULLSTACK_CLUSTER cluster: name it when it was
+    # given, or the printed line would delete the default cluster instead.
+    given = "FULLSTACK_CLUSTER" in os.environ
+    named = f"FULLSTACK_CLUSTER={cluster.name} " if given else ""
+    add_item = (
+        "curl -H 'Content-Type: application/json' -d '{\"name\": \"first\"}' "
+        f"{url}api/items"
+    )
     print(f"""
 fullstack is running in the kind cluster "{cluster.name}".
 
@@ -83,7 +92,8 @@ fullstack is running in the kind cluster "{cluster.name}".
   Kubeconfig:  export KUBECONFIG={kubeconfig}
   Status:      helm status {RELEASE} -n {NAMESPACE}
   Chart tests: helm test {RELEASE} -n {NAMESPACE}
-  Remove:      make down   (deletes the cluster)
+  Add an item: {add_item}
+  Remove:      {named}make down   (deletes the cluster "{cluster.name}")
 """)
 
 
