@@ -57,7 +57,7 @@ CHECKS_DURING_RECOVERY = 3
 
 @pytest.fixture(scope="module")
 def release(release_factory: ReleaseFactory) -> Release:
-    """The backend and PostgreSQL with the strictest liveness probe."""
+    """The backend and PostgreSQL with a strict liveness probe and no checkpoints."""
     return release_factory(VALUES)
 
 
@@ -221,6 +221,7 @@ def test_acknowledged_writes_survive_a_crash_recovery_and_a_new_pod(
         "kill -KILL $(psql --username=postgres --no-psqlrc --tuples-only "
         '--command="SELECT pid FROM pg_stat_activity WHERE backend_type = '
         "'checkpointer'\")",
+        check=False,  # reported by the assertion, with psql's or kill's error
     )
     assert killed.returncode == 0, killed.stderr
     outage = outage_seconds(
