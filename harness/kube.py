@@ -267,6 +267,18 @@ def wait_for_job_end(
     )
 
 
+def pod_log(
+    api: client.ApiClient, namespace: str, pod: str, container: str | None = None
+) -> str:
+    """Return what a pod's container printed so far ("" when it printed nothing).
+
+    The client deserialises an empty log body as None, not "".
+    """
+    kwargs = {"container": container} if container else {}
+    text = client.CoreV1Api(api).read_namespaced_pod_log(pod, namespace, **kwargs)
+    return text or ""
+
+
 def job_logs(api: client.ApiClient, namespace: str, name: str) -> str:
     """Return the logs of every pod of a Job, oldest pod first."""
     core = client.CoreV1Api(api)
@@ -274,9 +286,7 @@ def job_logs(api: client.ApiClient, namespace: str, name: str) -> str:
         namespace, label_selector=f"batch.kubernetes.io/job-name={name}"
     ).items
     pods.sort(key=lambda pod: pod.metadata.creation_timestamp)
-    return "".join(
-        core.read_namespaced_pod_log(pod.metadata.name, namespace) for pod in pods
-    )
+    return "".join(pod_log(api, namespace, pod.metadata.name) for pod in pods)
 
 
 @dataclass(frozen=True)

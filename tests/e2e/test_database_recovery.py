@@ -29,7 +29,7 @@ from kubernetes import client
 from harness.app import service_name, service_proxy
 from harness.cluster import Cluster
 from harness.fullstack import postgres_exec, postgres_pod, psql, restart_count
-from harness.kube import wait_until
+from harness.kube import pod_log, wait_until
 from harness.release import Release, ReleaseFactory
 
 log = logging.getLogger("harness")
@@ -169,8 +169,8 @@ def live_postgres_pods(api: client.ApiClient, release: Release) -> list[client.V
 
 def server_log(api: client.ApiClient, pod: client.V1Pod) -> str:
     """The log of the pod's running postgresql container."""
-    return client.CoreV1Api(api).read_namespaced_pod_log(
-        pod.metadata.name, pod.metadata.namespace, container="postgresql"
+    return pod_log(
+        api, pod.metadata.namespace, pod.metadata.name, container="postgresql"
     )
 
 

@@ -20,7 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from harness.app import item_round_trip
 from harness.config import postgres_image
 from harness.fullstack import postgres_pod, wait_for_initial_dump
-from harness.kube import job_logs, run_job, wait_until
+from harness.kube import job_logs, pod_log, run_job, wait_until
 from harness.release import Release, ReleaseFactory
 
 CLAIM = "prepared-data"
@@ -101,8 +101,11 @@ def test_without_volume_permissions_the_database_cannot_start(
         if not pods:
             return ""
         try:
-            return core.read_namespaced_pod_log(
-                pods[0].metadata.name, release.namespace, container="postgresql"
+            return pod_log(
+                kube_api,
+                release.namespace,
+                pods[0].metadata.name,
+                container="postgresql",
             )
         except ApiException:
             return ""
