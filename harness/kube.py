@@ -272,7 +272,8 @@ def pod_log(
 ) -> str:
     """Return what a pod's container printed so far ("" when it printed nothing).
 
-    The client deserialises an empty log body as None, not "".
+    For a pod not yet assigned to a node the API server answers 204 No
+    Content, which the client returns as None.
     """
     kwargs = {"container": container} if container else {}
     text = client.CoreV1Api(api).read_namespaced_pod_log(pod, namespace, **kwargs)
